@@ -1,0 +1,185 @@
+//! The napi-rs binding: the only module that knows napi. It converts JS options into
+//! [`Options`], runs the core, and hands each outcome back as one JSON string that JS parses with
+//! `JSON.parse` (cheaper than building the object through napi). Expected failures are values in
+//! that string; only misuse throws. No panic crosses into Node.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::error::Error;
+use crate::verify::{Verified, Verifier};
+use crate::Options;
+
+/// Options as `lib/verifier.js` passes them: already normalised to lists, key material as text.
+#[napi(object)]
+pub struct NativeOptions {
+    /// Accepted issuers.
+    pub issuer: Vec<String>,
+    /// Accepted audiences.
+    pub audience: Vec<String>,
+    /// Allowed algorithms (empty: the default for the key material).
+    pub algorithms: Vec<String>,
+    /// HMAC secret.
+    pub secret: Option<String>,
+    /// JWK Set as JSON text.
+    pub jwks: Option<String>,
+    /// PEM, or a JWK / JWK Set as JSON text.
+    pub public_key: Option<String>,
+    /// Seconds.
+    pub clock_tolerance: Option<f64>,
+    /// Seconds.
+    pub max_token_age: Option<f64>,
+    /// RFC 9068 strict mode.
+    pub strict: Option<bool>,
+    /// Bytes.
+    pub max_token_length: Option<f64>,
+    /// Claims that must be present.
+    pub required_claims: Vec<String>,
+}
+
+impl From<NativeOptions> for Options {
+    fn from(o: NativeOptions) -> Options {
+        Options {
+            issuer: o.issuer,
+            audience: o.audience,
+            algorithms: o.algorithms,
+            secret: o.secret,
+            jwks: o.jwks,
+            public_key: o.public_key,
+            clock_tolerance: o.clock_tolerance,
+            max_token_age: o.max_token_age,
+            strict: o.strict,
+            max_token_length: o.max_token_length,
+            required_claims: o.required_claims,
+        }
+    }
+}
+
+/// The native verifier behind `lib/verifier.js`.
+#[napi(js_name = "NativeVerifier")]
+pub struct NativeVerifier {
+    inner: Arc<Verifier>,
+}
+
+#[napi]
+impl NativeVerifier {
+    /// Builds the verifier; misuse throws with status `InvalidArg` and a message naming the option.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(options: NativeOptions) -> Result<Self> {
+        let inner = Verifier::new(options.into())
+            .map_err(|e| napi::Error::new(Status::InvalidArg, e.to_string()))?;
+        Ok(NativeVerifier { inner: Arc::new(inner) })
+    }
+
+    /// Verifies one token on the calling thread; `now_ms` is epoch milliseconds.
+    #[napi(catch_unwind)]
+    pub fn verify_sync(&self, token: String, now_ms: f64) -> String {
+        outcome_json(&self.inner.verify(&token, epoch_seconds(now_ms)))
+    }
+
+    /// Verifies tokens back to back on a libuv worker; resolves to a JSON array of outcomes.
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
+    pub fn verify_batch(&self, tokens: Vec<String>, now_ms: f64) -> AsyncTask<VerifyBatch> {
+        AsyncTask::new(VerifyBatch { verifier: Arc::clone(&self.inner), tokens, now: epoch_seconds(now_ms) })
+    }
+}
+
+/// Every failure kind the core can report, for the JS error table.
+#[napi(catch_unwind)]
+pub fn error_kinds() -> Vec<&'static str> {
+    Error::KINDS.to_vec()
+}
+
+/// One batch of verifications for the libuv threadpool.
+pub struct VerifyBatch {
+    verifier: Arc<Verifier>,
+    tokens: Vec<String>,
+    now: i64,
+}
+
+impl Task for VerifyBatch {
+    type Output = String;
+    type JsValue = String;
+
+    fn compute(&mut self) -> Result<String> {
+        catch_unwind(AssertUnwindSafe(|| {
+            let outcomes: Vec<String> =
+                self.tokens.iter().map(|t| outcome_json(&self.verifier.verify(t, self.now))).collect();
+            format!("[{}]", outcomes.join(","))
+        }))
+        .map_err(|_| napi::Error::new(Status::GenericFailure, "bearer-rs: internal error during verification"))
+    }
+
+    fn resolve(&mut self, _: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
+}
+
+/// JS `Date.now()` milliseconds to the whole epoch seconds the claims checks use (as jose).
+fn epoch_seconds(now_ms: f64) -> i64 {
+    (now_ms / 1000.0).floor() as i64
+}
+
+/// One outcome as JSON: `{"payload":…,"header":…}` or `{"error":{"kind":…,"message":…,…}}`.
+///
+/// The payload and header are spliced in as the exact JSON text that was signed: the core has
+/// already parsed both as strict JSON objects, so `JSON.parse` reads the same members.
+fn outcome_json(result: &std::result::Result<Verified, Error>) -> String {
+    match result {
+        Ok(v) => {
+            let mut out = String::with_capacity(v.payload_json.len() + v.header_json.len() + 24);
+            out.push_str("{\"payload\":");
+            out.push_str(&String::from_utf8_lossy(&v.payload_json));
+            out.push_str(",\"header\":");
+            out.push_str(&String::from_utf8_lossy(&v.header_json));
+            out.push('}');
+            out
+        }
+        Err(e) => {
+            let mut error = serde_json::json!({ "kind": e.kind(), "message": e.to_string() });
+            if let Some(claim) = e.claim() {
+                error["claim"] = claim.into();
+            }
+            if let Some(cause) = e.cause() {
+                error["cause"] = cause.into();
+            }
+            serde_json::json!({ "error": error }).to_string()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_success_outcome_splices_the_signed_json_under_payload_and_header() {
+        let v = Verified { header_json: br#"{"alg":"ES256"}"#.to_vec(), payload_json: br#"{"sub":"a"}"#.to_vec() };
+        assert_eq!(outcome_json(&Ok(v)), r#"{"payload":{"sub":"a"},"header":{"alg":"ES256"}}"#);
+    }
+
+    #[test]
+    fn a_failure_outcome_carries_kind_message_claim_and_cause() {
+        let expired: serde_json::Value = serde_json::from_str(&outcome_json(&Err(Error::Expired))).unwrap();
+        assert_eq!(expired["error"]["kind"], "token_expired");
+        assert_eq!(expired["error"]["claim"], "exp");
+        let down = Error::KeysUnavailable { cause: "timeout \"x\"".into() };
+        let down: serde_json::Value = serde_json::from_str(&outcome_json(&Err(down))).unwrap();
+        assert_eq!(down["error"]["cause"], "timeout \"x\"");
+        assert!(down["error"].get("claim").is_none());
+    }
+
+    #[test]
+    fn error_kinds_lists_the_core_kinds() {
+        assert_eq!(error_kinds(), Error::KINDS);
+    }
+
+    #[test]
+    fn epoch_seconds_floors_milliseconds_as_jose_does() {
+        assert_eq!(epoch_seconds(1_750_000_000_999.0), 1_750_000_000);
+        assert_eq!(epoch_seconds(-1.0), -1);
+    }
+}
