@@ -1,0 +1,224 @@
+/**
+ * bearer-rs: protect Node.js APIs with OAuth 2.0 JWT access tokens, verified by a Rust core.
+ * Hand-written; the napi CLI's generated types live in `binding.d.ts`.
+ */
+
+/** Algorithms bearer-rs verifies. `none` is never accepted. */
+export type Algorithm =
+  | 'RS256' | 'RS384' | 'RS512'
+  | 'PS256' | 'PS384' | 'PS512'
+  | 'ES256' | 'ES384'
+  | 'EdDSA'
+  | 'HS256' | 'HS384' | 'HS512'
+
+/** A public JSON Web Key (RFC 7517). */
+export interface JWK {
+  kty: string
+  kid?: string
+  alg?: string
+  use?: string
+  key_ops?: string[]
+  crv?: string
+  n?: string
+  e?: string
+  x?: string
+  y?: string
+  [member: string]: unknown
+}
+
+/** A JSON Web Key Set (RFC 7517 §5). */
+export interface JSONWebKeySet {
+  keys: JWK[]
+}
+
+/** The JWT claims set: the registered claims (RFC 7519 §4.1, RFC 9068 §2.2) and any others. */
+export interface JWTPayload {
+  iss?: string
+  sub?: string
+  aud?: string | string[]
+  exp?: number
+  nbf?: number
+  iat?: number
+  jti?: string
+  client_id?: string
+  /** Space-separated scopes (Auth0, RFC 9068). */
+  scope?: string
+  /** Scopes as an array (Okta). */
+  scp?: string[]
+  [claim: string]: unknown
+}
+
+/** The JOSE header of a verified token. */
+export interface JWTHeader {
+  alg: Algorithm
+  kid?: string
+  typ?: string
+  [parameter: string]: unknown
+}
+
+/** What a successful verification returns; `req.auth` in the Express middleware. */
+export interface VerifyResult {
+  /** The verified claims. */
+  payload: JWTPayload
+  /** The token's header. */
+  header: JWTHeader
+  /** The raw token. */
+  token: string
+}
+
+/** Options of {@link createVerifier} and {@link verify}. */
+export interface VerifierOptions {
+  /** Accepted `iss` value(s), matched exactly. Required. */
+  issuer: string | string[]
+  /** Accepted audience(s); the token's `aud` must name at least one. Required. */
+  audience: string | string[]
+  /**
+   * Allowed `alg` values. Default: every asymmetric algorithm the key material fits. Required with
+   * `secret`. HMAC and public-key algorithms cannot be mixed.
+   */
+  algorithms?: Algorithm[]
+  /** express-oauth2-jwt-bearer's name for a single allowed algorithm; give this or `algorithms`. */
+  tokenSigningAlg?: Algorithm
+  /** HMAC secret (its UTF-8 bytes are the key); at least 32/48/64 bytes for HS256/384/512. */
+  secret?: string
+  /** An inline JWK Set; tokens select a key by `kid`. Unusable keys are skipped. */
+  jwks?: JSONWebKeySet
+  /** A PEM public key (SPKI), or one JWK, or a JWK Set. A single key is used whatever `kid` a token names. */
+  publicKey?: string | JWK | JSONWebKeySet
+  /** Clock skew allowed on `exp`, `nbf` and `iat`, in seconds. Default 5. */
+  clockTolerance?: number
+  /** Maximum age since `iat`, in seconds; makes `iat` required. Default: no limit. */
+  maxTokenAge?: number
+  /**
+   * RFC 9068 strict mode: `typ` must be `at+jwt` (or `application/at+jwt`) and `iss`, `sub`,
+   * `aud`, `exp`, `iat`, `jti` and `client_id` are required. Default false.
+   */
+  strict?: boolean
+  /** Longest token accepted, in bytes; longer input is rejected before any decoding. Default 16384. */
+  maxTokenLength?: number
+  /** Claims that must be present, whatever their value. Default none. */
+  requiredClaims?: string[]
+  /** The time every time-based check uses: a Date or epoch milliseconds. Default: the system clock. */
+  currentDate?: Date | number
+}
+
+/**
+ * Verifies tokens with keys and rules fixed at construction. Build one per configuration.
+ * @example
+ * const verifier = createVerifier({ issuer, audience, jwks })
+ * const { payload } = await verifier.verify(token)
+ */
+export declare class Verifier {
+  constructor(options: VerifierOptions)
+  /**
+   * Verifies a token off the main thread; calls in the same event-loop turn are batched.
+   * Rejects with {@link InvalidTokenError} (its `kind` says why).
+   * @example
+   * const { payload, header } = await verifier.verify(token)
+   */
+  verify(token: string): Promise<VerifyResult>
+  /**
+   * Verifies a token on the calling thread. Throws {@link InvalidTokenError}.
+   * @example
+   * const { payload } = verifier.verifySync(token)
+   */
+  verifySync(token: string): VerifyResult
+}
+
+/**
+ * Builds a {@link Verifier}. Misuse throws a `TypeError` naming the option.
+ * @example
+ * import { createVerifier } from 'bearer-rs'
+ * const verifier = createVerifier({
+ *   issuer: 'https://tenant.example.com/',
+ *   audience: 'https://api.example.com',
+ *   jwks: { keys: [publicJwk] },
+ * })
+ */
+export declare function createVerifier(options: VerifierOptions): Verifier
+
+/**
+ * Verifies one token. The verifier built for an options object is reused: pass the same object.
+ * @example
+ * const options = { issuer, audience, publicKey: pem, tokenSigningAlg: 'RS256' }
+ * const { payload } = await verify(token, options)
+ */
+export declare function verify(token: string, options: VerifierOptions): Promise<VerifyResult>
+
+/** Every failure kind: one stable snake_case name per reason a request is refused. */
+export type ErrorKind =
+  | 'token_missing'
+  | 'request_invalid'
+  | 'insufficient_scope'
+  | 'token_too_large'
+  | 'token_malformed'
+  | 'algorithm_not_allowed'
+  | 'crit_unsupported'
+  | 'key_not_found'
+  | 'signature_invalid'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_too_old'
+  | 'token_issued_in_future'
+  | 'issuer_mismatch'
+  | 'audience_mismatch'
+  | 'claim_missing'
+  | 'claim_invalid'
+  | 'typ_invalid'
+  | 'keys_unavailable'
+
+/**
+ * Every {@link ErrorKind}, for dashboards and alerts.
+ * @example
+ * for (const kind of errorKinds) rejections.labels({ kind }).inc(0)
+ */
+export declare const errorKinds: readonly ErrorKind[]
+
+/**
+ * The request carried no credentials: 401 with `WWW-Authenticate: Bearer realm="api"` and no code.
+ * @example
+ * if (err instanceof UnauthorizedError) res.set(err.headers).sendStatus(err.status)
+ */
+export declare class UnauthorizedError extends Error {
+  constructor(message?: string)
+  status: number
+  statusCode: number
+  /** The RFC 6750 `error` code; absent when no credentials were sent. */
+  code?: string
+  /** Why, as a stable name. */
+  kind: ErrorKind
+  /** The claim or header member a failure is about, when there is one. */
+  claim?: string
+  /** `{ 'WWW-Authenticate': … }`, ready for `res.set()`. */
+  headers: { 'WWW-Authenticate': string }
+}
+
+/**
+ * 400 `invalid_request`: e.g. the token was sent in more than one way.
+ * @example
+ * throw new InvalidRequestError('More than one method used for authentication')
+ */
+export declare class InvalidRequestError extends UnauthorizedError {
+  constructor(message?: string, useErrorCode?: boolean)
+}
+
+/**
+ * 401 `invalid_token`: expired, malformed, forged or otherwise unacceptable. `kind` says which.
+ * @example
+ * catch (err) { if (err instanceof InvalidTokenError) log.info({ kind: err.kind, claim: err.claim }) }
+ */
+export declare class InvalidTokenError extends UnauthorizedError {
+  constructor(message?: string)
+  code: 'invalid_token'
+}
+
+/**
+ * 403 `insufficient_scope`, naming the required scopes in the challenge.
+ * @example
+ * throw new InsufficientScopeError(['read:messages'])
+ */
+export declare class InsufficientScopeError extends UnauthorizedError {
+  constructor(scopes?: string[], message?: string)
+  code: 'insufficient_scope'
+}
+

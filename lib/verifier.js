@@ -1,0 +1,173 @@
+'use strict'
+
+const { NativeVerifier } = require('../binding.js')
+const { InvalidTokenError, fromFailure } = require('./errors')
+
+/**
+ * How many native calls one event-loop turn's verifications are spread over. On these 2-core
+ * machines, a few chunks keep both libuv workers busy while amortising the threadpool round trip
+ * (measured: one call per token reached 1.5–1.76× single-thread throughput, batching 1.70–1.82×).
+ */
+const MAX_CHUNKS = 4
+
+/**
+ * Verifies OAuth 2.0 JWT access tokens with keys and rules fixed at construction.
+ * Build one per configuration and reuse it: keys are imported once.
+ */
+class Verifier {
+  #native
+  #now
+  #queue = []
+
+  /** @param {import('../index').VerifierOptions} options */
+  constructor (options) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('createVerifier(options): options must be an object')
+    }
+    try {
+      this.#native = new NativeVerifier(toNative(options))
+    } catch (err) {
+      throw err.code === 'InvalidArg' ? new TypeError(err.message) : err
+    }
+    this.#now = clock(options.currentDate)
+  }
+
+  /**
+   * Verifies a token on the calling thread.
+   * @param {string} token The compact JWT, without any `Bearer ` prefix.
+   * @returns {import('../index').VerifyResult}
+   */
+  verifySync (token) {
+    assertString(token)
+    return settle(JSON.parse(this.#native.verifySync(token, this.#now())), token)
+  }
+
+  /**
+   * Verifies a token off the main thread. Calls made in the same event-loop turn are verified
+   * together in a few native batches.
+   * @param {string} token
+   * @returns {Promise<import('../index').VerifyResult>}
+   */
+  verify (token) {
+    return new Promise((resolve, reject) => {
+      assertString(token)
+      if (this.#queue.length === 0) setImmediate(() => this.#flush())
+      this.#queue.push({ token, resolve, reject })
+    })
+  }
+
+  #flush () {
+    const queue = this.#queue
+    this.#queue = []
+    const now = this.#now()
+    const size = Math.ceil(queue.length / MAX_CHUNKS)
+    for (let start = 0; start < queue.length; start += size) {
+      const chunk = queue.slice(start, start + size)
+      this.#native.verifyBatch(chunk.map((item) => item.token), now).then((json) => {
+        const outcomes = JSON.parse(json)
+        chunk.forEach((item, i) => {
+          try {
+            item.resolve(settle(outcomes[i], item.token))
+          } catch (err) {
+            item.reject(err)
+          }
+        })
+      }, (err) => chunk.forEach((item) => item.reject(err)))
+    }
+  }
+}
+
+/** Turns one native outcome into a result, or throws the error it describes. */
+function settle (outcome, token) {
+  if (outcome.error) throw fromFailure(outcome.error)
+  outcome.token = token
+  return outcome
+}
+
+function assertString (token) {
+  if (typeof token !== 'string') {
+    throw new InvalidTokenError('the token must be a string', { kind: 'token_malformed' })
+  }
+}
+
+/** The options the native verifier takes: lists normalised, key material as text. */
+function toNative (o) {
+  return {
+    issuer: list('issuer', o.issuer),
+    audience: list('audience', o.audience),
+    algorithms: algorithms(o),
+    secret: optional('secret', o.secret, 'string'),
+    jwks: o.jwks === undefined ? undefined : json('jwks', o.jwks),
+    publicKey: typeof o.publicKey === 'object' ? json('publicKey', o.publicKey) : optional('publicKey', o.publicKey, 'string'),
+    clockTolerance: optional('clockTolerance', o.clockTolerance, 'number'),
+    maxTokenAge: optional('maxTokenAge', o.maxTokenAge, 'number'),
+    strict: optional('strict', o.strict, 'boolean'),
+    maxTokenLength: optional('maxTokenLength', o.maxTokenLength, 'number'),
+    requiredClaims: list('requiredClaims', o.requiredClaims)
+  }
+}
+
+/** `algorithms` (jose's name) or `tokenSigningAlg` (express-oauth2-jwt-bearer's), not both. */
+function algorithms ({ algorithms, tokenSigningAlg }) {
+  if (algorithms !== undefined && tokenSigningAlg !== undefined) {
+    throw new TypeError("give 'algorithms' or 'tokenSigningAlg', not both")
+  }
+  return algorithms !== undefined ? list('algorithms', algorithms) : list('tokenSigningAlg', tokenSigningAlg)
+}
+
+function list (name, value) {
+  if (value === undefined) return []
+  const values = Array.isArray(value) ? value : [value]
+  if (!values.every((v) => typeof v === 'string')) {
+    throw new TypeError(`'${name}' must be a string or an array of strings`)
+  }
+  return values
+}
+
+function optional (name, value, type) {
+  if (value !== undefined && typeof value !== type) throw new TypeError(`'${name}' must be a ${type}`) // eslint-disable-line valid-typeof
+  return value
+}
+
+function json (name, value) {
+  if (value === null || typeof value !== 'object') throw new TypeError(`'${name}' must be an object`)
+  return JSON.stringify(value)
+}
+
+/** The clock every time check reads: `currentDate` (a Date or epoch ms) or the system clock. */
+function clock (currentDate) {
+  if (currentDate === undefined) return Date.now
+  const ms = currentDate instanceof Date ? currentDate.getTime() : currentDate
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw new TypeError("'currentDate' must be a valid Date or a number of epoch milliseconds")
+  }
+  return () => ms
+}
+
+/**
+ * @param {import('../index').VerifierOptions} options
+ * @returns {Verifier}
+ */
+function createVerifier (options) {
+  return new Verifier(options)
+}
+
+const shared = new WeakMap()
+
+/**
+ * Verifies one token with the given options. The verifier built for an options object is kept
+ * (weakly) and reused, so pass the same object each time.
+ * @param {string} token
+ * @param {import('../index').VerifierOptions} options
+ * @returns {Promise<import('../index').VerifyResult>}
+ */
+async function verify (token, options) {
+  let verifier = shared.get(options)
+  if (verifier === undefined) {
+    verifier = createVerifier(options)
+    shared.set(options, verifier)
+  }
+  return verifier.verify(token)
+}
+
+module.exports = { Verifier, createVerifier, verify }
