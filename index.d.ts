@@ -222,3 +222,78 @@ export declare class InsufficientScopeError extends UnauthorizedError {
   code: 'insufficient_scope'
 }
 
+/** A client of the development issuer's client credentials grant. */
+export interface DevIssuerClient {
+  clientId: string
+  clientSecret: string
+  /** Scopes the client may be granted, separated by single spaces. */
+  scope: string
+}
+
+/** Options of {@link createDevIssuer}. */
+export interface DevIssuerOptions {
+  /** Address to listen on; must be loopback unless `allowNonLoopback`. Default `'127.0.0.1'`. */
+  host?: string
+  /** TCP port; 0 picks a free one. Default 0. */
+  port?: number
+  /** Allow a non-loopback `host` (exposes a token mint to the network). Default false. */
+  allowNonLoopback?: boolean
+  /** The `aud` of issued tokens. Default `'https://api.example.test'`. */
+  audience?: string
+  /** The issuer's signing algorithm (no HMAC). Default `'RS256'`. */
+  algorithm?: Exclude<Algorithm, 'HS256' | 'HS384' | 'HS512'>
+  /** Registered clients. Default: `dev-client` with a random secret and scope `read:messages`. */
+  clients?: DevIssuerClient[]
+  /** Lifetime of issued tokens, in seconds. Default 3600. */
+  tokenLifetime?: number
+  /** The issuer's clock, in epoch milliseconds. Default `Date.now`. */
+  now?: () => number
+}
+
+/** Options of {@link DevIssuer.sign}. */
+export interface DevIssuerSignOptions {
+  /** Sign with another algorithm (its key is generated and published on first use). */
+  algorithm?: Exclude<Algorithm, 'HS256' | 'HS384' | 'HS512'>
+  /** Header `kid`. Default: the signing key's. */
+  kid?: string
+  /** Header members merged over `{ alg, typ: 'at+jwt', kid }`; `undefined` removes one. */
+  header?: Record<string, unknown>
+  /** Seconds from `iat` to `exp`; negative gives an expired token. Default `tokenLifetime`. */
+  expiresIn?: number
+  /** `'unpublished'` signs with a fresh key that is not in the JWKS (a forgery). Default `'published'`. */
+  key?: 'published' | 'unpublished'
+}
+
+/** A running local authorization server: discovery, JWKS and the client credentials grant. */
+export interface DevIssuer {
+  /** The issuer identifier, with a trailing slash as Auth0 has it: `http://127.0.0.1:PORT/`. */
+  readonly issuer: string
+  /** The issuer without the trailing slash: what `issuerBaseURL` takes. */
+  readonly issuerBaseURL: string
+  readonly jwksUri: string
+  readonly tokenEndpoint: string
+  readonly audience: string
+  readonly algorithm: string
+  readonly port: number
+  /** A copy of the registered clients, secrets included. */
+  readonly clients: DevIssuerClient[]
+  /** Live request counts per endpoint. */
+  readonly requests: { discovery: number, jwks: number, token: number }
+  /** Mints an RFC 9068 access token; `claims` override the defaults, `undefined` removes one. */
+  sign(claims?: JWTPayload, options?: DevIssuerSignOptions): string
+  /** Replaces the signing key and returns the new kid; the old one stays published unless `keepPrevious` is false. */
+  rotate(options?: { keepPrevious?: boolean }): string
+  /** The public JWK Set being served. */
+  jwks(): JSONWebKeySet
+  /** Stops listening and closes open connections. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts a local authorization server on loopback for development and tests.
+ * @example
+ * const issuer = await createDevIssuer()
+ * const verifier = createVerifier({ issuer: issuer.issuer, audience: issuer.audience, jwks: issuer.jwks() })
+ * const { payload } = await verifier.verify(issuer.sign({ scope: 'read:messages' }))
+ */
+export declare function createDevIssuer(options?: DevIssuerOptions): Promise<DevIssuer>

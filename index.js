@@ -8,6 +8,7 @@
  */
 
 const { Verifier, createVerifier, verify } = require('./lib/verifier')
+const { createDevIssuer } = require('./lib/dev-issuer')
 const {
   UnauthorizedError,
   InvalidRequestError,
@@ -24,5 +25,6 @@ module.exports = {
   InvalidRequestError,
   InvalidTokenError,
   InsufficientScopeError,
-  errorKinds
+  errorKinds,
+  createDevIssuer
 }
