@@ -68,8 +68,8 @@ export interface VerifyResult {
 
 /** Options of {@link createVerifier} and {@link verify}. */
 export interface VerifierOptions {
-  /** Accepted `iss` value(s), matched exactly. Required. */
-  issuer: string | string[]
+  /** Accepted `iss` value(s), matched exactly. Required unless `issuerBaseURL` names the issuer. */
+  issuer?: string | string[]
   /** Accepted audience(s); the token's `aud` must name at least one. Required. */
   audience: string | string[]
   /**
@@ -100,6 +100,60 @@ export interface VerifierOptions {
   requiredClaims?: string[]
   /** The time every time-based check uses: a Date or epoch milliseconds. Default: the system clock. */
   currentDate?: Date | number
+  /**
+   * The authorization server (e.g. `https://dev-123.okta.com/oauth2/default`). Its metadata
+   * (`/.well-known/openid-configuration`, then RFC 8414's) gives the issuer, the JWKS URI and the
+   * algorithms; it is fetched lazily on the first token, or eagerly with `await verifier.ready()`.
+   */
+  issuerBaseURL?: string
+  /** Where to fetch the JWK Set; overrides discovery. With it, `issuer` is required unless `issuerBaseURL` gives it. */
+  jwksUri?: string
+  /** Keys older than this are refreshed in the background, in ms. Default 600000 (10 minutes). */
+  cacheMaxAge?: number
+  /** Least time between two fetches (an unknown `kid`, a failed refresh), in ms. Default 30000. */
+  cooldownDuration?: number
+  /** Time allowed for one discovery or JWKS request, in ms. Default 5000. */
+  timeoutDuration?: number
+  /** How long cached keys keep verifying while refreshes fail, in ms. Default 86400000 (24 h). */
+  staleMaxAge?: number
+  /** Largest discovery or JWKS response, in bytes. Default 524288 (512 KiB). */
+  maxResponseSize?: number
+  /** Most usable keys kept from one JWK Set. Default 100. */
+  maxKeys?: number
+  /** Allow `http:` key URLs to hosts other than localhost/127.0.0.1/[::1]. Default false. */
+  allowInsecureHttp?: boolean
+  /** Extra request headers for discovery and JWKS requests. */
+  headers?: Record<string, string>
+}
+
+/** What a remote JWK Set has been doing. Times are epoch ms. */
+export interface JwksStats {
+  uri: string
+  fetches: number
+  failures: number
+  /** Successful fetches whose `kid`s differed from the set before. */
+  rotations: number
+  /** Unknown-`kid` tokens rejected without a fetch because of the cooldown. */
+  cooldownRejections: number
+  /** Verifications that used keys older than `cacheMaxAge` because refreshes failed. */
+  staleVerifications: number
+  kids: string[]
+  /** Keys left out of the last good set, each `kid: reason`. */
+  skipped: string[]
+  ageMs: number | null
+  stale: boolean
+  staleUntil: number | null
+  lastSuccess: number | null
+  lastFailure: number | null
+  lastError: string | null
+}
+
+/** What {@link Verifier.stats} returns. */
+export interface VerifierStats {
+  /** Discovery documents requested. */
+  discoveryFetches: number
+  /** The JWK Set, once its URI is known (remote keys only). */
+  jwks: JwksStats | null
 }
 
 /**
@@ -118,11 +172,25 @@ export declare class Verifier {
    */
   verify(token: string): Promise<VerifyResult>
   /**
-   * Verifies a token on the calling thread. Throws {@link InvalidTokenError}.
+   * Verifies a token on the calling thread. Throws {@link InvalidTokenError}. With remote keys it
+   * never waits on the network: until they are fetched, tokens fail as `keys_unavailable`.
    * @example
    * const { payload } = verifier.verifySync(token)
    */
   verifySync(token: string): VerifyResult
+  /**
+   * Fetches the authorization server metadata and keys now. Rejects with a `keys_unavailable`
+   * {@link InvalidTokenError} whose `cause` says what failed.
+   * @example
+   * await verifier.ready() // at start-up, so the first request does not wait
+   */
+  ready(): Promise<void>
+  /**
+   * What the remote metadata and key cache have been doing.
+   * @example
+   * if (verifier.stats().jwks?.stale) log.warn('serving stale signing keys')
+   */
+  stats(): VerifierStats
 }
 
 /**

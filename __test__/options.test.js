@@ -22,7 +22,7 @@ test('issuer and audience are required', () => {
 })
 
 test('some key material is required, and only one kind of it', () => {
-  rejectsOption({ ...base, jwks: undefined }, /^'secret' or 'jwks', 'publicKey', 'jwksUri' or 'issuerBaseURL' is required/)
+  rejectsOption({ ...base, jwks: undefined }, /^'issuerBaseURL' or 'jwksUri', 'secret', 'jwks' or 'publicKey' is required: no key to verify with/)
   rejectsOption({ ...base, secret: 'x'.repeat(32), algorithms: ['HS256'] }, /mutually exclusive/)
 })
 

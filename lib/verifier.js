@@ -33,7 +33,28 @@ class Verifier {
   }
 
   /**
-   * Verifies a token on the calling thread.
+   * Fetches the authorization server metadata and keys now, so the first request does not wait.
+   * Resolves at once for local keys; rejects with a `keys_unavailable` {@link InvalidTokenError}
+   * whose `cause` says what failed.
+   * @returns {Promise<void>}
+   */
+  async ready () {
+    const outcome = JSON.parse(await this.#native.ready())
+    if (outcome.error) throw fromFailure(outcome.error)
+  }
+
+  /**
+   * What the remote metadata and key set have been doing: fetches, failures, the `kid`s held,
+   * their age, whether stale keys are in use, cooldown rejections.
+   * @returns {import('../index').VerifierStats}
+   */
+  stats () {
+    return JSON.parse(this.#native.stats())
+  }
+
+  /**
+   * Verifies a token on the calling thread. With remote keys it never waits on the network:
+   * until the keys are fetched (`await ready()`), tokens are rejected as `keys_unavailable`.
    * @param {string} token The compact JWT, without any `Bearer ` prefix.
    * @returns {import('../index').VerifyResult}
    */
@@ -66,13 +87,21 @@ class Verifier {
       this.#native.verifyBatch(chunk.map((item) => item.token), now).then((json) => {
         const outcomes = JSON.parse(json)
         chunk.forEach((item, i) => {
-          try {
-            item.resolve(settle(outcomes[i], item.token))
-          } catch (err) {
-            item.reject(err)
+          if (outcomes[i].refresh) {
+            this.#native.verifyAsync(item.token, now).then((outcome) => this.#settle(item, JSON.parse(outcome)), item.reject)
+          } else {
+            this.#settle(item, outcomes[i])
           }
         })
       }, (err) => chunk.forEach((item) => item.reject(err)))
+    }
+  }
+
+  #settle (item, outcome) {
+    try {
+      item.resolve(settle(outcome, item.token))
+    } catch (err) {
+      item.reject(err)
     }
   }
 }
@@ -103,8 +132,27 @@ function toNative (o) {
     maxTokenAge: optional('maxTokenAge', o.maxTokenAge, 'number'),
     strict: optional('strict', o.strict, 'boolean'),
     maxTokenLength: optional('maxTokenLength', o.maxTokenLength, 'number'),
-    requiredClaims: list('requiredClaims', o.requiredClaims)
+    requiredClaims: list('requiredClaims', o.requiredClaims),
+    jwksUri: optional('jwksUri', o.jwksUri, 'string'),
+    issuerBaseURL: optional('issuerBaseURL', o.issuerBaseURL, 'string'),
+    cacheMaxAge: optional('cacheMaxAge', o.cacheMaxAge, 'number'),
+    cooldownDuration: optional('cooldownDuration', o.cooldownDuration, 'number'),
+    timeoutDuration: optional('timeoutDuration', o.timeoutDuration, 'number'),
+    staleMaxAge: optional('staleMaxAge', o.staleMaxAge, 'number'),
+    maxResponseSize: optional('maxResponseSize', o.maxResponseSize, 'number'),
+    maxKeys: optional('maxKeys', o.maxKeys, 'number'),
+    allowInsecureHttp: optional('allowInsecureHttp', o.allowInsecureHttp, 'boolean'),
+    headers: headers(o.headers)
   }
+}
+
+/** Extra request headers: an object of strings. */
+function headers (value) {
+  if (value === undefined) return undefined
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+    throw new TypeError("'headers' must be an object whose values are strings")
+  }
+  return { ...value }
 }
 
 /** `algorithms` (jose's name) or `tokenSigningAlg` (express-oauth2-jwt-bearer's), not both. */

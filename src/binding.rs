@@ -3,6 +3,8 @@
 //! `JSON.parse` (cheaper than building the object through napi). Expected failures are values in
 //! that string; only misuse throws. No panic crosses into Node.
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -10,8 +12,22 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::error::Error;
-use crate::verify::{Verified, Verifier};
+use crate::verify::{Attempt, Verified, Verifier};
 use crate::Options;
+
+/// The addon's own Tokio runtime: one worker thread is plenty for a few small fetches, and
+/// leaves the cores to Node and libuv's verification workers.
+#[napi_derive::module_init]
+fn init() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("bearer-rs-io")
+        .enable_all()
+        .build();
+    if let Ok(runtime) = runtime {
+        create_custom_tokio_runtime(runtime);
+    }
+}
 
 /// Options as `lib/verifier.js` passes them: already normalised to lists, key material as text.
 #[napi(object)]
@@ -38,6 +54,27 @@ pub struct NativeOptions {
     pub max_token_length: Option<f64>,
     /// Claims that must be present.
     pub required_claims: Vec<String>,
+    /// JWK Set URL.
+    pub jwks_uri: Option<String>,
+    /// Authorization server URL (discovery).
+    #[napi(js_name = "issuerBaseURL")]
+    pub issuer_base_url: Option<String>,
+    /// Milliseconds.
+    pub cache_max_age: Option<f64>,
+    /// Milliseconds.
+    pub cooldown_duration: Option<f64>,
+    /// Milliseconds.
+    pub timeout_duration: Option<f64>,
+    /// Milliseconds.
+    pub stale_max_age: Option<f64>,
+    /// Bytes.
+    pub max_response_size: Option<f64>,
+    /// Most keys kept from one JWK Set.
+    pub max_keys: Option<f64>,
+    /// Allow http: to non-loopback hosts.
+    pub allow_insecure_http: Option<bool>,
+    /// Extra request headers.
+    pub headers: Option<HashMap<String, String>>,
 }
 
 impl From<NativeOptions> for Options {
@@ -54,6 +91,16 @@ impl From<NativeOptions> for Options {
             strict: o.strict,
             max_token_length: o.max_token_length,
             required_claims: o.required_claims,
+            jwks_uri: o.jwks_uri,
+            issuer_base_url: o.issuer_base_url,
+            cache_max_age: o.cache_max_age,
+            cooldown_duration: o.cooldown_duration,
+            timeout_duration: o.timeout_duration,
+            stale_max_age: o.stale_max_age,
+            max_response_size: o.max_response_size,
+            max_keys: o.max_keys,
+            allow_insecure_http: o.allow_insecure_http,
+            headers: o.headers.map(|h| h.into_iter().collect()).unwrap_or_default(),
         }
     }
 }
@@ -69,7 +116,7 @@ impl NativeVerifier {
     /// Builds the verifier; misuse throws with status `InvalidArg` and a message naming the option.
     #[napi(constructor, catch_unwind)]
     pub fn new(options: NativeOptions) -> Result<Self> {
-        let inner = Verifier::new(options.into())
+        let inner = within_runtime_if_available(|| Verifier::new(options.into()))
             .map_err(|e| napi::Error::new(Status::InvalidArg, e.to_string()))?;
         Ok(NativeVerifier { inner: Arc::new(inner) })
     }
@@ -78,6 +125,32 @@ impl NativeVerifier {
     #[napi(catch_unwind)]
     pub fn verify_sync(&self, token: String, now_ms: f64) -> String {
         outcome_json(&self.inner.verify(&token, epoch_seconds(now_ms)))
+    }
+
+    /// Verifies one token, waiting for keys to be fetched when needed; resolves to its outcome.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub async fn verify_async(&self, token: String, now_ms: f64) -> String {
+        let verifier = Arc::clone(&self.inner);
+        guarded(async move { outcome_json(&verifier.verify_async(&token, epoch_seconds(now_ms)).await) }).await
+    }
+
+    /// Fetches the metadata and keys now; resolves to `{"ok":true}` or an error outcome.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub async fn ready(&self) -> String {
+        let verifier = Arc::clone(&self.inner);
+        guarded(async move {
+            match verifier.ready().await {
+                Ok(()) => "{\"ok\":true}".to_owned(),
+                Err(e) => outcome_json(&Err(e)),
+            }
+        })
+        .await
+    }
+
+    /// What the remote metadata and keys have been doing, as JSON.
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> String {
+        serde_json::to_string(&self.inner.stats()).unwrap_or_else(|_| "{}".to_owned())
     }
 
     /// Verifies tokens back to back on a libuv worker; resolves to a JSON array of outcomes.
@@ -106,8 +179,14 @@ impl Task for VerifyBatch {
 
     fn compute(&mut self) -> Result<String> {
         catch_unwind(AssertUnwindSafe(|| {
-            let outcomes: Vec<String> =
-                self.tokens.iter().map(|t| outcome_json(&self.verifier.verify(t, self.now))).collect();
+            let outcomes: Vec<String> = self
+                .tokens
+                .iter()
+                .map(|t| match self.verifier.attempt(t, self.now) {
+                    Attempt::Done(result) => outcome_json(&result),
+                    Attempt::NeedsRefresh => "{\"refresh\":true}".to_owned(),
+                })
+                .collect();
             format!("[{}]", outcomes.join(","))
         }))
         .map_err(|_| napi::Error::new(Status::GenericFailure, "bearer-rs: internal error during verification"))
@@ -116,6 +195,15 @@ impl Task for VerifyBatch {
     fn resolve(&mut self, _: Env, output: String) -> Result<String> {
         Ok(output)
     }
+}
+
+/// Runs `work` as its own task so that a panic in it becomes an error outcome, not an abort.
+async fn guarded(work: impl Future<Output = String> + Send + 'static) -> String {
+    tokio::spawn(work).await.unwrap_or_else(|_| internal_error())
+}
+
+fn internal_error() -> String {
+    r#"{"error":{"kind":"keys_unavailable","message":"the signing keys of the token issuer are unavailable","cause":"bearer-rs: internal error"}}"#.to_owned()
 }
 
 /// JS `Date.now()` milliseconds to the whole epoch seconds the claims checks use (as jose).

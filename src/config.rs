@@ -3,11 +3,15 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
+use reqwest::Url;
 
 use crate::claims::Rules;
+use crate::fetch::{self, FetchPolicy};
 use crate::keys::KeySet;
+use crate::refresh::Timing;
 use crate::signature::{self, SUPPORTED};
 
 /// Default for `clockTolerance`, in seconds (as express-oauth2-jwt-bearer).
@@ -16,8 +20,18 @@ pub const DEFAULT_CLOCK_TOLERANCE: f64 = 5.0;
 pub const DEFAULT_MAX_TOKEN_LENGTH: usize = 16 * 1024;
 /// Longest `maxTokenLength` accepted, in bytes.
 pub const MAX_TOKEN_LENGTH_LIMIT: usize = 1024 * 1024;
-/// How many usable keys an inline JWK Set may hold.
-pub const MAX_INLINE_KEYS: usize = 100;
+/// How many usable keys a JWK Set may hold, inline or remote, by default.
+pub const DEFAULT_MAX_KEYS: usize = 100;
+/// Default for `cacheMaxAge`, in ms (as express-oauth2-jwt-bearer).
+pub const DEFAULT_CACHE_MAX_AGE_MS: f64 = 600_000.0;
+/// Default for `cooldownDuration`, in ms (as express-oauth2-jwt-bearer).
+pub const DEFAULT_COOLDOWN_MS: f64 = 30_000.0;
+/// Default for `timeoutDuration`, in ms (as express-oauth2-jwt-bearer).
+pub const DEFAULT_TIMEOUT_MS: f64 = 5_000.0;
+/// Default for `staleMaxAge`, in ms: a day.
+pub const DEFAULT_STALE_MAX_AGE_MS: f64 = 86_400_000.0;
+/// Default for `maxResponseSize`, in bytes.
+pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 512 * 1024;
 
 /// Verifier options before validation. Lists are empty and scalars `None` when not given.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +58,26 @@ pub struct Options {
     pub max_token_length: Option<f64>,
     /// Claims that must be present.
     pub required_claims: Vec<String>,
+    /// Where to fetch the JWK Set.
+    pub jwks_uri: Option<String>,
+    /// The authorization server, whose metadata gives the issuer and the JWK Set URI.
+    pub issuer_base_url: Option<String>,
+    /// Keys older than this are refreshed, in ms (default 10 minutes).
+    pub cache_max_age: Option<f64>,
+    /// Least time between fetches, in ms (default 30 s).
+    pub cooldown_duration: Option<f64>,
+    /// Time allowed for one request, in ms (default 5 s).
+    pub timeout_duration: Option<f64>,
+    /// How long keys keep verifying while refreshes fail, in ms (default 24 h).
+    pub stale_max_age: Option<f64>,
+    /// Largest discovery or JWK Set response, in bytes (default 512 KiB).
+    pub max_response_size: Option<f64>,
+    /// Most usable keys kept from one JWK Set (default 100).
+    pub max_keys: Option<f64>,
+    /// Allow `http:` key URLs to hosts other than loopback (default false).
+    pub allow_insecure_http: Option<bool>,
+    /// Extra request headers for discovery and JWK Set requests.
+    pub headers: Vec<(String, String)>,
 }
 
 /// A misuse of one option, found when the verifier is built.
@@ -71,22 +105,45 @@ impl std::error::Error for OptionError {}
 
 /// Everything a verifier needs, validated.
 pub struct Config {
-    /// What the claims must satisfy.
+    /// What the claims must satisfy; `issuers` is empty when discovery will name the issuer.
     pub rules: Rules,
     /// The allowed algorithms.
     pub algorithms: Arc<[Algorithm]>,
     /// Longest token accepted, in bytes.
     pub max_token_length: usize,
-    /// The keys tokens are verified with.
-    pub keys: KeySet,
+    /// Keys given as options; `None` when they are fetched.
+    pub local_keys: Option<KeySet>,
+    /// How to reach the authorization server, when anything is fetched.
+    pub remote: Option<Remote>,
+}
+
+/// Where and how remote metadata and keys are fetched.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    /// The JWK Set URI, when given rather than discovered.
+    pub jwks_uri: Option<Url>,
+    /// The authorization server, when its metadata is needed.
+    pub issuer_base_url: Option<Url>,
+    /// How each request is made.
+    pub fetch: FetchPolicy,
+    /// When keys are refreshed.
+    pub timing: Timing,
+    /// Most usable keys kept from one JWK Set.
+    pub max_keys: usize,
 }
 
 impl Config {
     /// Validates `options`.
     pub fn new(options: Options) -> Result<Config, OptionError> {
         let algorithms = algorithms(&options.algorithms, options.secret.is_some())?;
-        let keys = key_set(&options, &algorithms)?;
-        let issuers = non_empty("issuer", options.issuer, "is required: tokens from any issuer would be accepted")?;
+        let local_keys = local_keys(&options, &algorithms)?;
+        let remote = remote(&options, local_keys.is_some())?;
+        let discovered_issuer = remote.as_ref().is_some_and(|r| r.issuer_base_url.is_some());
+        let issuers = if discovered_issuer && options.issuer.is_empty() {
+            Vec::new()
+        } else {
+            non_empty("issuer", options.issuer, "is required (or 'issuerBaseURL'): tokens from any issuer would be accepted")?
+        };
         let audiences = non_empty("audience", options.audience, "is required to validate the 'aud' claim")?;
         let rules = Rules {
             issuers,
@@ -104,7 +161,8 @@ impl Config {
             rules,
             algorithms: algorithms.into(),
             max_token_length: max_token_length(options.max_token_length)?,
-            keys,
+            local_keys,
+            remote,
         })
     }
 }
@@ -147,29 +205,89 @@ fn supported_list() -> String {
     SUPPORTED.iter().map(|a| signature::name(*a)).collect::<Vec<_>>().join(", ")
 }
 
-fn key_set(options: &Options, algorithms: &[Algorithm]) -> Result<KeySet, OptionError> {
+fn local_keys(options: &Options, algorithms: &[Algorithm]) -> Result<Option<KeySet>, OptionError> {
     let given = [options.secret.is_some(), options.jwks.is_some(), options.public_key.is_some()];
-    match given.iter().filter(|g| **g).count() {
-        0 => return Err(OptionError::new("secret", "or 'jwks', 'publicKey', 'jwksUri' or 'issuerBaseURL' is required: no key to verify with")),
-        1 => {}
-        _ => return Err(OptionError::new("secret", "and 'jwks' and 'publicKey' are mutually exclusive: give one")),
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(OptionError::new("secret", "and 'jwks' and 'publicKey' are mutually exclusive: give one"));
     }
     if let Some(secret) = &options.secret {
-        return KeySet::from_secret(secret.as_bytes(), algorithms).map_err(|e| OptionError::new("secret", e.to_string()));
+        return KeySet::from_secret(secret.as_bytes(), algorithms).map(Some).map_err(|e| OptionError::new("secret", e.to_string()));
     }
     if let Some(jwks) = &options.jwks {
-        return KeySet::from_jwks(jwks.as_bytes(), algorithms, MAX_INLINE_KEYS)
+        return KeySet::from_jwks(jwks.as_bytes(), algorithms, DEFAULT_MAX_KEYS)
+            .map(Some)
             .map_err(|e| OptionError::new("jwks", e.to_string()));
     }
-    let public_key = options.public_key.as_deref().unwrap_or_default();
+    let Some(public_key) = options.public_key.as_deref() else { return Ok(None) };
     let imported = if !public_key.trim_start().starts_with('{') {
         KeySet::from_pem(public_key, algorithms)
     } else if public_key.contains("\"keys\"") {
-        KeySet::from_jwks(public_key.as_bytes(), algorithms, MAX_INLINE_KEYS)
+        KeySet::from_jwks(public_key.as_bytes(), algorithms, DEFAULT_MAX_KEYS)
     } else {
         KeySet::from_jwk(public_key.as_bytes(), algorithms)
     };
-    imported.map_err(|e| OptionError::new("publicKey", e.to_string()))
+    imported.map(Some).map_err(|e| OptionError::new("publicKey", e.to_string()))
+}
+
+fn remote(options: &Options, has_local_keys: bool) -> Result<Option<Remote>, OptionError> {
+    let insecure = options.allow_insecure_http.unwrap_or(false);
+    let url = |option: &'static str, value: &Option<String>| {
+        value.as_deref().map(|v| fetch::check_url(v, insecure).map_err(|e| OptionError::new(option, e.to_string()))).transpose()
+    };
+    let jwks_uri = url("jwksUri", &options.jwks_uri)?;
+    let issuer_base_url = url("issuerBaseURL", &options.issuer_base_url)?;
+    if has_local_keys && jwks_uri.is_some() {
+        return Err(OptionError::new("jwksUri", "cannot be combined with 'secret', 'jwks' or 'publicKey'"));
+    }
+    if has_local_keys && issuer_base_url.is_some() && options.secret.is_none() {
+        return Err(OptionError::new("issuerBaseURL", "cannot be combined with 'jwks' or 'publicKey'"));
+    }
+    if !has_local_keys && jwks_uri.is_none() && issuer_base_url.is_none() {
+        return Err(OptionError::new("issuerBaseURL", "or 'jwksUri', 'secret', 'jwks' or 'publicKey' is required: no key to verify with"));
+    }
+    if jwks_uri.is_none() && issuer_base_url.is_none() {
+        return Ok(None);
+    }
+    let ms = |option: &'static str, value: Option<f64>, default: f64| milliseconds(option, value.unwrap_or(default));
+    let timing = Timing {
+        max_age: ms("cacheMaxAge", options.cache_max_age, DEFAULT_CACHE_MAX_AGE_MS)?,
+        cooldown: ms("cooldownDuration", options.cooldown_duration, DEFAULT_COOLDOWN_MS)?,
+        stale_max_age: ms("staleMaxAge", options.stale_max_age, DEFAULT_STALE_MAX_AGE_MS)?,
+    };
+    let timeout = ms("timeoutDuration", options.timeout_duration, DEFAULT_TIMEOUT_MS)?;
+    if timeout.is_zero() {
+        return Err(OptionError::new("timeoutDuration", "must be more than 0 ms"));
+    }
+    for (name, value) in &options.headers {
+        let valid = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
+            && reqwest::header::HeaderValue::from_str(value).is_ok();
+        if !valid {
+            return Err(OptionError::new("headers", format!("has an invalid header: {name:?}")));
+        }
+    }
+    let fetch = FetchPolicy {
+        timeout,
+        max_bytes: count("maxResponseSize", options.max_response_size, DEFAULT_MAX_RESPONSE_SIZE)?,
+        allow_insecure_http: insecure,
+        headers: options.headers.clone(),
+    };
+    let max_keys = count("maxKeys", options.max_keys, DEFAULT_MAX_KEYS)?;
+    Ok(Some(Remote { jwks_uri, issuer_base_url, fetch, timing, max_keys }))
+}
+
+fn milliseconds(option: &'static str, value: f64) -> Result<Duration, OptionError> {
+    if !value.is_finite() || value < 0.0 || value > 1e12 {
+        return Err(OptionError::new(option, "must be a finite, non-negative number of milliseconds"));
+    }
+    Ok(Duration::from_millis(value as u64))
+}
+
+fn count(option: &'static str, value: Option<f64>, default: usize) -> Result<usize, OptionError> {
+    let Some(v) = value else { return Ok(default) };
+    if v.fract() != 0.0 || !(1.0..=1e9).contains(&v) {
+        return Err(OptionError::new(option, "must be a whole number, at least 1"));
+    }
+    Ok(v as usize)
 }
 
 fn seconds(option: &'static str, value: Option<f64>) -> Result<Option<f64>, OptionError> {

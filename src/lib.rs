@@ -9,10 +9,16 @@ pub mod base64url;
 mod binding;
 pub mod claims;
 pub mod config;
+pub mod discovery;
 pub mod error;
+pub mod fetch;
+pub mod flight;
 pub mod json;
+pub mod jwks;
 pub mod keys;
+pub mod refresh;
 pub mod signature;
+pub mod source;
 pub mod token;
 pub mod verify;
 

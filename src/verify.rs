@@ -1,16 +1,21 @@
-//! The verification pipeline, on one screen: decode → allow the algorithm → select the key →
-//! verify the signature → decode the claims → check them. Each step lives in its own module and
-//! never calls back up.
+//! The verification pipeline, on one screen: decode → resolve the keys and rules → allow the
+//! algorithm → select the key → verify the signature → decode the claims → check them. Each step
+//! lives in its own module and never calls back up. The pipeline itself never waits: when keys
+//! must be fetched first it says so, and [`Verifier::verify_async`] waits and tries again.
 
 use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
+use tokio::runtime::Handle;
 
+use crate::base64url;
 use crate::claims::{self, Claims};
 use crate::config::{Config, OptionError, Options};
 use crate::error::{Error, Malformed, Part};
-use crate::base64url;
+use crate::jwks;
+use crate::keys::KeySet;
 use crate::signature;
+use crate::source::{self, Keys, Resolution, Resolved, Source};
 use crate::token::{self, Alg, Token};
 
 /// Longest signature any supported algorithm produces: RSA with an 8192-bit modulus.
@@ -25,67 +30,162 @@ pub struct Verified {
     pub payload_json: Vec<u8>,
 }
 
-/// Verifies tokens against one validated configuration; built once, shared across threads.
+/// The result of one pass of the pipeline.
+#[derive(Debug)]
+pub enum Attempt {
+    /// Verified or rejected.
+    Done(Result<Verified, Error>),
+    /// Keys or metadata must be fetched first; [`Verifier::verify_async`] does that.
+    NeedsRefresh,
+}
+
+/// Why a pass stopped early.
+enum Stop {
+    Fail(Error),
+    Refresh,
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Stop {
+        Stop::Fail(e)
+    }
+}
+
+/// Verifies tokens against one configuration; built once, shared across threads.
 pub struct Verifier {
-    config: Config,
+    max_token_length: usize,
+    required: Vec<String>,
+    source: Arc<Source>,
 }
 
 impl Verifier {
-    /// Builds a verifier, importing its keys once.
+    /// Builds a verifier, importing local keys once. Remote keys are fetched on the Tokio runtime
+    /// current at construction.
     pub fn new(options: Options) -> Result<Verifier, OptionError> {
-        Ok(Verifier { config: Config::new(options)? })
-    }
-
-    /// Verifies `token` at `now` (epoch seconds).
-    pub fn verify(&self, token: &str, now: i64) -> Result<Verified, Error> {
-        let token = token::decode(token, self.config.max_token_length)?;
-        let alg = self.allowed_algorithm(&token)?;
-        self.verify_signature(&token, alg)?;
-        let payload_json = token::decode_payload(token.payload)?;
-        let claims = Claims::parse(&payload_json, &self.config.rules.required)?;
-        claims::check(&claims, token.header.typ, &self.config.rules, now)?;
-        Ok(Verified { header_json: token.header_json, payload_json })
-    }
-
-    /// The allowed algorithms, for diagnostics and the JS `WWW-Authenticate` challenges.
-    pub fn algorithms(&self) -> &[Algorithm] {
-        &self.config.algorithms
-    }
-
-    fn allowed_algorithm(&self, token: &Token<'_>) -> Result<Algorithm, Error> {
-        if let Some(extension) = &token.header.extension {
-            return Err(Error::CritUnsupported { extension: extension.clone() });
-        }
-        let alg = match &token.header.alg {
-            Alg::Supported(alg) if self.config.algorithms.contains(alg) => return Ok(*alg),
-            Alg::Supported(alg) => Some(signature::name(*alg).to_owned()),
-            Alg::Unsupported(name) => name.clone(),
-        };
-        Err(Error::AlgorithmNotAllowed {
-            alg,
-            symmetric: self.config.algorithms.iter().any(|a| signature::is_symmetric(*a)),
-            allowed: Arc::clone(&self.config.algorithms),
+        let mut config = Config::new(options)?;
+        let source = Source::new(&mut config, Handle::try_current().ok())?;
+        Ok(Verifier {
+            max_token_length: config.max_token_length,
+            required: config.rules.required.clone(),
+            source: Arc::new(source),
         })
     }
 
-    fn verify_signature(&self, token: &Token<'_>, alg: Algorithm) -> Result<(), Error> {
-        let mut buffer = [0u8; MAX_SIGNATURE_LEN];
-        if token.signature.len() > MAX_SIGNATURE_LEN.div_ceil(3) * 4 {
-            return Err(Error::SignatureInvalid);
+    /// Verifies `token` at `now` (epoch seconds) without waiting on the network: when keys are
+    /// missing, a fetch starts in the background and the token is rejected as `keys_unavailable`.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Verified, Error> {
+        match self.attempt(token, now) {
+            Attempt::Done(result) => result,
+            Attempt::NeedsRefresh => {
+                self.source.start_refresh();
+                Err(self.source.unavailable_error())
+            }
         }
-        let Some(len) = base64url::decode_into(token.signature, &mut buffer) else {
-            return Err(Error::Malformed(Malformed::Base64(Part::Signature)));
+    }
+
+    /// Verifies `token`, waiting for (one shared) fetch of metadata or keys when needed.
+    pub async fn verify_async(&self, token: &str, now: i64) -> Result<Verified, Error> {
+        for _ in 0..3 {
+            match self.attempt(token, now) {
+                Attempt::Done(result) => return result,
+                Attempt::NeedsRefresh => self.source.refresh().await,
+            }
+        }
+        Err(self.source.unavailable_error())
+    }
+
+    /// Fetches the metadata and keys now (for `verifier.ready()`); fails with the cause.
+    pub async fn ready(&self) -> Result<(), Error> {
+        for _ in 0..3 {
+            match self.source.resolve() {
+                Resolution::Ready(Resolved { keys: Keys::Local(_), .. }) => return Ok(()),
+                Resolution::Ready(Resolved { keys: Keys::Remote(set), .. }) => {
+                    set.refresh().await;
+                    return if set.stats().kids.is_empty() { Err(set.unavailable_error()) } else { Ok(()) };
+                }
+                Resolution::Reject(e) => return Err(e),
+                Resolution::Wait => self.source.refresh().await,
+            }
+        }
+        Err(self.source.unavailable_error())
+    }
+
+    /// What the remote metadata and keys have been doing.
+    pub fn stats(&self) -> source::Stats {
+        self.source.stats()
+    }
+
+    /// One pass of the pipeline.
+    pub fn attempt(&self, token: &str, now: i64) -> Attempt {
+        match self.pass(token, now) {
+            Ok(verified) => Attempt::Done(Ok(verified)),
+            Err(Stop::Fail(e)) => Attempt::Done(Err(e)),
+            Err(Stop::Refresh) => Attempt::NeedsRefresh,
+        }
+    }
+
+    fn pass(&self, token: &str, now: i64) -> Result<Verified, Stop> {
+        let token = token::decode(token, self.max_token_length)?;
+        let resolved = match self.source.resolve() {
+            Resolution::Ready(resolved) => resolved,
+            Resolution::Wait => return Err(Stop::Refresh),
+            Resolution::Reject(e) => return Err(Stop::Fail(e)),
         };
-        let signature = &buffer[..len];
-        let kid = token.header.kid.as_deref();
-        let mut candidates = self.config.keys.candidates(alg, kid).peekable();
-        if candidates.peek().is_none() {
-            return Err(Error::KeyNotFound { ambiguous: self.config.keys.is_ambiguous(alg, kid) });
-        }
-        if candidates.any(|key| key.verify(token.signing_input, signature)) {
-            Ok(())
-        } else {
-            Err(Error::SignatureInvalid)
-        }
+        let alg = allowed_algorithm(&token, &resolved.algorithms)?;
+        let keys = keys_for(&resolved.keys, alg, token.header.kid.as_deref())?;
+        verify_signature(&token, alg, &keys)?;
+        let payload_json = token::decode_payload(token.payload)?;
+        let claims = Claims::parse(&payload_json, &self.required)?;
+        claims::check(&claims, token.header.typ, &resolved.rules, now)?;
+        Ok(Verified { header_json: token.header_json, payload_json })
+    }
+}
+
+fn allowed_algorithm(token: &Token<'_>, allowed: &Arc<[Algorithm]>) -> Result<Algorithm, Error> {
+    if let Some(extension) = &token.header.extension {
+        return Err(Error::CritUnsupported { extension: extension.clone() });
+    }
+    let alg = match &token.header.alg {
+        Alg::Supported(alg) if allowed.contains(alg) => return Ok(*alg),
+        Alg::Supported(alg) => Some(signature::name(*alg).to_owned()),
+        Alg::Unsupported(name) => name.clone(),
+    };
+    Err(Error::AlgorithmNotAllowed {
+        alg,
+        symmetric: allowed.iter().any(|a| signature::is_symmetric(*a)),
+        allowed: Arc::clone(allowed),
+    })
+}
+
+/// The key set to verify with: the local one, or what the remote set's policy hands out.
+fn keys_for(keys: &Keys, alg: Algorithm, kid: Option<&str>) -> Result<Arc<KeySet>, Stop> {
+    match keys {
+        Keys::Local(set) => Ok(Arc::clone(set)),
+        Keys::Remote(set) => match set.lookup(alg, kid) {
+            jwks::Lookup::Ready(keys) => Ok(keys),
+            jwks::Lookup::Wait => Err(Stop::Refresh),
+            jwks::Lookup::Reject(e) => Err(Stop::Fail(e)),
+        },
+    }
+}
+
+fn verify_signature(token: &Token<'_>, alg: Algorithm, keys: &KeySet) -> Result<(), Error> {
+    let mut buffer = [0u8; MAX_SIGNATURE_LEN];
+    if token.signature.len() > MAX_SIGNATURE_LEN.div_ceil(3) * 4 {
+        return Err(Error::SignatureInvalid);
+    }
+    let Some(len) = base64url::decode_into(token.signature, &mut buffer) else {
+        return Err(Error::Malformed(Malformed::Base64(Part::Signature)));
+    };
+    let signature = &buffer[..len];
+    let kid = token.header.kid.as_deref();
+    let mut candidates = keys.candidates(alg, kid).peekable();
+    if candidates.peek().is_none() {
+        return Err(Error::KeyNotFound { ambiguous: keys.is_ambiguous(alg, kid) });
+    }
+    if candidates.any(|key| key.verify(token.signing_input, signature)) {
+        Ok(())
+    } else {
+        Err(Error::SignatureInvalid)
     }
 }

@@ -127,8 +127,13 @@ class Idp {
     return this.#jwks
   }
 
-  /** The discovery document served: the one last set, else the default built from the URLs. */
+  /**
+   * The discovery document served: the one last set, else the default built from the URLs, whose
+   * `id_token_signing_alg_values_supported` lists the `alg`s of the keys served (RS256 if none).
+   */
   get discovery () {
+    const keys = typeof this.#jwks === 'object' && Array.isArray(this.#jwks.keys) ? this.#jwks.keys : []
+    const algs = [...new Set(keys.map((key) => key.alg).filter((alg) => typeof alg === 'string'))]
     return this.#discovery ?? {
       issuer: this.issuer,
       jwks_uri: this.jwksUri,
@@ -136,7 +141,7 @@ class Idp {
       token_endpoint: `${this.url}${this.#path}/oauth/token`,
       response_types_supported: ['code'],
       subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['RS256']
+      id_token_signing_alg_values_supported: algs.length > 0 ? algs : ['RS256']
     }
   }
 

@@ -169,3 +169,4 @@ pub fn kind(result: Result<bearer_rs::Verified, bearer_rs::Error>) -> &'static s
 pub fn verifier(options: Options) -> Verifier {
     Verifier::new(options).expect("valid options")
 }
+

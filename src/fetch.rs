@@ -1,0 +1,220 @@
+//! The one HTTP client, for discovery documents and JWK Sets: HTTPS unless the host is loopback
+//! (or `allowInsecureHttp`), a timeout per request, a cap on the response size, at most three
+//! redirects (each hop held to the same rule), custom request headers, the standard proxy
+//! environment variables, and the extra CA roots Node trusts (`NODE_EXTRA_CA_CERTS`).
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::{Client, Url, redirect};
+
+/// How remote key material is fetched.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FetchPolicy {
+    /// Time allowed for one request, connect to last byte.
+    pub timeout: Duration,
+    /// Largest response body accepted, in bytes.
+    pub max_bytes: usize,
+    /// Allow `http://` to hosts other than loopback.
+    pub allow_insecure_http: bool,
+    /// Extra request headers (name, value).
+    pub headers: Vec<(String, String)>,
+}
+
+/// At most this many redirects are followed.
+const MAX_REDIRECTS: usize = 3;
+
+/// Why a URL may not be used for key material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlError {
+    /// Not an absolute URL.
+    Invalid,
+    /// Neither `https:` nor `http:`.
+    Scheme,
+    /// `http:` to a host that is not loopback, without `allowInsecureHttp`.
+    Insecure,
+    /// The URL carries a user name or password.
+    Credentials,
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UrlError::Invalid => "must be an absolute URL",
+            UrlError::Scheme => "must be an https: URL",
+            UrlError::Insecure => {
+                "must use https: (http: is only allowed to localhost, 127.0.0.1 and [::1], or with 'allowInsecureHttp: true')"
+            }
+            UrlError::Credentials => "must not contain a user name or password",
+        })
+    }
+}
+
+/// Parses `url` and holds it to the HTTPS rule.
+pub fn check_url(url: &str, allow_insecure_http: bool) -> Result<Url, UrlError> {
+    let parsed = Url::parse(url).map_err(|_| UrlError::Invalid)?;
+    check_parsed(&parsed, allow_insecure_http)?;
+    Ok(parsed)
+}
+
+fn check_parsed(url: &Url, allow_insecure_http: bool) -> Result<(), UrlError> {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlError::Credentials);
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_insecure_http || is_loopback(url) => Ok(()),
+        "http" => Err(UrlError::Insecure),
+        _ => Err(UrlError::Scheme),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Why a fetch failed; its `Display` is the cause written to logs and `stats()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// No complete response within the timeout.
+    Timeout(Duration),
+    /// The connection could not be made or broke (refused, reset, DNS, TLS).
+    Connection(String),
+    /// The response status was not 2xx.
+    Status(u16),
+    /// The body exceeded the size cap.
+    TooLarge(usize),
+    /// A redirect went too far or broke the HTTPS rule.
+    Redirect,
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FetchError::Timeout(t) => write!(f, "timeout after {} ms", t.as_millis()),
+            FetchError::Connection(why) => write!(f, "connection failed: {why}"),
+            FetchError::Status(code) => write!(f, "HTTP status {code}"),
+            FetchError::TooLarge(max) => write!(f, "response larger than {max} bytes"),
+            FetchError::Redirect => write!(
+                f,
+                "redirect refused (more than {MAX_REDIRECTS}, or to a URL that is not https)"
+            ),
+        }
+    }
+}
+
+/// An HTTP client bound to one [`FetchPolicy`].
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: Client,
+    policy: FetchPolicy,
+}
+
+impl Fetcher {
+    /// Builds the client. Fails only if TLS cannot be set up at all.
+    pub fn new(policy: FetchPolicy) -> Result<Fetcher, String> {
+        let allow_insecure_http = policy.allow_insecure_http;
+        let redirects = redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > MAX_REDIRECTS
+                || check_parsed(attempt.url(), allow_insecure_http).is_err()
+            {
+                attempt.error("redirect refused")
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = Client::builder()
+            .redirect(redirects)
+            .user_agent(concat!("bearer-rs/", env!("CARGO_PKG_VERSION")))
+            .tls_certs_merge(node_extra_ca_certs())
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        Ok(Fetcher { client, policy })
+    }
+
+    /// The policy this client follows.
+    pub fn policy(&self) -> &FetchPolicy {
+        &self.policy
+    }
+
+    /// GETs `url` and returns the body, within the policy's time and size limits.
+    pub async fn get(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        let timeout = self.policy.timeout;
+        tokio::time::timeout(timeout, self.get_unbounded(url))
+            .await
+            .unwrap_or(Err(FetchError::Timeout(timeout)))
+    }
+
+    async fn get_unbounded(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        let mut request = self.client.get(url.clone()).header("accept", "application/json");
+        for (name, value) in &self.policy.headers {
+            request = request.header(name, value);
+        }
+        let mut response = request.send().await.map_err(classify)?;
+        if !response.status().is_success() {
+            return Err(FetchError::Status(response.status().as_u16()));
+        }
+        let max = self.policy.max_bytes;
+        if response.content_length().is_some_and(|len| len > max as u64) {
+            return Err(FetchError::TooLarge(max));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > max {
+                return Err(FetchError::TooLarge(max));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+fn classify(e: reqwest::Error) -> FetchError {
+    if e.is_redirect() {
+        return FetchError::Redirect;
+    }
+    let mut cause = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(&e);
+    while let Some(err) = source {
+        cause = err.to_string();
+        source = err.source();
+    }
+    FetchError::Connection(cause)
+}
+
+/// The certificates in `NODE_EXTRA_CA_CERTS`, which Node adds to its roots; none when unset or
+/// unreadable (Node itself only warns then).
+fn node_extra_ca_certs() -> Vec<reqwest::Certificate> {
+    std::env::var_os("NODE_EXTRA_CA_CERTS")
+        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|pem| reqwest::Certificate::from_pem_bundle(&pem).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_is_required_except_to_loopback() {
+        assert!(check_url("https://idp.example/jwks", false).is_ok());
+        for local in ["http://localhost:8080/k", "http://127.0.0.1/k", "http://127.9.9.9/k", "http://[::1]:3/k"] {
+            assert!(check_url(local, false).is_ok(), "{local}");
+        }
+        assert_eq!(check_url("http://idp.example/jwks", false), Err(UrlError::Insecure));
+        assert_eq!(check_url("http://localhost.idp.example/jwks", false), Err(UrlError::Insecure));
+        assert!(check_url("http://idp.example/jwks", true).is_ok());
+    }
+
+    #[test]
+    fn refuses_other_schemes_relative_urls_and_credentials() {
+        assert_eq!(check_url("file:///etc/passwd", true), Err(UrlError::Scheme));
+        assert_eq!(check_url("/jwks", false), Err(UrlError::Invalid));
+        assert_eq!(check_url("https://user:pw@idp.example/", false), Err(UrlError::Credentials));
+    }
+}

@@ -1,0 +1,246 @@
+//! A remote JWK Set: one per URI and settings, shared by every verifier in the process. It holds
+//! the last good keys, asks [`crate::refresh`] what each verification should do, and carries the
+//! decision out: background refreshes and waits go through one shared fetch ([`Flight`]), and a
+//! failed fetch never replaces good keys.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use jsonwebtoken::Algorithm;
+use reqwest::Url;
+use serde::Serialize;
+use tokio::runtime::Handle;
+
+use crate::error::Error;
+use crate::fetch::{FetchPolicy, Fetcher};
+use crate::flight::{Flight, lock};
+use crate::keys::KeySet;
+use crate::refresh::{self, Decision, Timing};
+use crate::signature::{self, SUPPORTED};
+
+/// What a verification gets from the key set.
+pub enum Lookup {
+    /// Verify with these keys.
+    Ready(Arc<KeySet>),
+    /// A fetch must finish first (see [`RemoteKeySet::refresh`]).
+    Wait,
+    /// Reject now, without the network.
+    Reject(Error),
+}
+
+/// What the key set has been doing, for `verifier.stats()`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// The JWK Set URI.
+    pub uri: String,
+    /// Fetches started.
+    pub fetches: u64,
+    /// Fetches that failed.
+    pub failures: u64,
+    /// Successful fetches whose set of `kid`s differed from the one before.
+    pub rotations: u64,
+    /// Unknown-`kid` tokens rejected without a fetch because of the cooldown.
+    pub cooldown_rejections: u64,
+    /// Verifications that used keys older than `cacheMaxAge` because refreshes failed.
+    pub stale_verifications: u64,
+    /// The `kid`s held now.
+    pub kids: Vec<String>,
+    /// Keys of the last good set that were left out, with why.
+    pub skipped: Vec<String>,
+    /// Age of the keys held, in ms.
+    pub age_ms: Option<u64>,
+    /// Whether the keys held are older than `cacheMaxAge`.
+    pub stale: bool,
+    /// Until when (epoch ms) stale keys may still be used.
+    pub stale_until: Option<u64>,
+    /// When the last fetch succeeded (epoch ms).
+    pub last_success: Option<u64>,
+    /// When the last fetch failed (epoch ms).
+    pub last_failure: Option<u64>,
+    /// Why the last fetch failed.
+    pub last_error: Option<String>,
+}
+
+/// Everything that identifies a shareable key set.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Identity {
+    uri: String,
+    fetch: FetchPolicy,
+    timing: Timing,
+    max_keys: usize,
+}
+
+/// A JWK Set fetched from a URI, shared per URI and settings.
+pub struct RemoteKeySet {
+    uri: Url,
+    fetcher: Fetcher,
+    timing: Timing,
+    max_keys: usize,
+    runtime: Handle,
+    flight: Flight,
+    held: Mutex<Held>,
+}
+
+#[derive(Default)]
+struct Held {
+    keys: Option<Arc<KeySet>>,
+    policy: refresh::State,
+    stats: Stats,
+    fetched_at_wall: Option<SystemTime>,
+}
+
+static SHARED: LazyLock<Mutex<HashMap<Identity, Weak<RemoteKeySet>>>> = LazyLock::new(Default::default);
+
+impl RemoteKeySet {
+    /// The process-wide key set for `uri` with these settings, created on first use.
+    pub fn shared(
+        uri: Url,
+        fetch: FetchPolicy,
+        timing: Timing,
+        max_keys: usize,
+        runtime: Handle,
+    ) -> Result<Arc<RemoteKeySet>, String> {
+        let identity = Identity { uri: uri.to_string(), fetch: fetch.clone(), timing, max_keys };
+        let mut shared = lock(&SHARED);
+        if let Some(existing) = shared.get(&identity).and_then(Weak::upgrade) {
+            return Ok(existing);
+        }
+        shared.retain(|_, set| set.strong_count() > 0);
+        let held = Held { stats: Stats { uri: uri.to_string(), ..Stats::default() }, ..Held::default() };
+        let set = Arc::new(RemoteKeySet {
+            uri,
+            fetcher: Fetcher::new(fetch)?,
+            timing,
+            max_keys,
+            runtime,
+            flight: Flight::default(),
+            held: Mutex::new(held),
+        });
+        shared.insert(identity, Arc::downgrade(&set));
+        Ok(set)
+    }
+
+    /// What a token signed with `alg` under `kid` should be verified with, deciding by the
+    /// refresh policy and starting a background refresh when it says so.
+    pub fn lookup(self: &Arc<Self>, alg: Algorithm, kid: Option<&str>) -> Lookup {
+        let mut held = lock(&self.held);
+        let known = held.keys.as_ref().is_some_and(|keys| keys.candidates(alg, kid).next().is_some());
+        held.policy.in_flight = self.flight.is_running();
+        let decision = refresh::decide(&held.policy, &self.timing, Instant::now(), known);
+        let keys = held.keys.clone();
+        match (decision, keys) {
+            (Decision::Fresh, Some(keys)) => Lookup::Ready(keys),
+            (Decision::RefreshAhead, Some(keys)) => {
+                drop(held);
+                self.start_fetch();
+                Lookup::Ready(keys)
+            }
+            (Decision::ServeStale { retry }, Some(keys)) => {
+                held.stats.stale_verifications += 1;
+                drop(held);
+                if retry {
+                    self.start_fetch();
+                }
+                Lookup::Ready(keys)
+            }
+            (Decision::CoolingDown, Some(keys)) => {
+                held.stats.cooldown_rejections += 1;
+                Lookup::Reject(Error::KeyNotFound { ambiguous: keys.is_ambiguous(alg, kid) })
+            }
+            (Decision::Unavailable, _) => Lookup::Reject(self.unavailable(&held)),
+            _ => Lookup::Wait,
+        }
+    }
+
+    /// Joins the fetch in flight, or starts one if the policy allows a fetch now (as for an
+    /// unknown `kid`), and waits for it. Returns at once otherwise: a caller that arrives just
+    /// after a fetch does not cause another.
+    pub async fn refresh(self: &Arc<Self>) {
+        let landing = {
+            let mut held = lock(&self.held);
+            held.policy.in_flight = self.flight.is_running();
+            let decision = refresh::decide(&held.policy, &self.timing, Instant::now(), false);
+            drop(held);
+            (decision == Decision::Fetch).then(|| self.start_fetch())
+        };
+        if let Some(landing) = landing {
+            landing.wait().await;
+        }
+    }
+
+    /// The answer for a token that cannot wait for another fetch: `key_not_found` when keys are
+    /// held (its `kid` is not among them), `keys_unavailable` with the cause when none are.
+    pub fn unavailable_error(&self) -> Error {
+        let held = lock(&self.held);
+        match &held.keys {
+            Some(_) => Error::KeyNotFound { ambiguous: false },
+            None => self.unavailable(&held),
+        }
+    }
+
+    fn unavailable(&self, held: &Held) -> Error {
+        let why = held.stats.last_error.as_deref().unwrap_or("no fetch has completed yet");
+        Error::KeysUnavailable { cause: format!("JWKS fetch from {} failed: {why}", self.uri) }
+    }
+
+    /// A snapshot of what the key set has been doing.
+    pub fn stats(&self) -> Stats {
+        let held = lock(&self.held);
+        let mut stats = held.stats.clone();
+        let age = held.policy.fetched_at.map(|at| at.elapsed());
+        stats.age_ms = age.map(millis);
+        stats.stale = age.is_some_and(|age| age >= self.timing.max_age);
+        stats.stale_until = held.fetched_at_wall.map(|at| epoch_ms(at + self.timing.stale_max_age));
+        stats
+    }
+
+    fn start_fetch(self: &Arc<Self>) -> crate::flight::Landing {
+        let this = Arc::clone(self);
+        self.flight.start(&self.runtime, move || async move { this.fetch_once().await })
+    }
+
+    async fn fetch_once(&self) {
+        {
+            let mut held = lock(&self.held);
+            held.policy.last_attempt = Some(Instant::now());
+            held.stats.fetches += 1;
+        }
+        let asymmetric: Vec<Algorithm> = SUPPORTED.into_iter().filter(|a| !signature::is_symmetric(*a)).collect();
+        let result = match self.fetcher.get(&self.uri).await {
+            Ok(body) => KeySet::from_jwks(&body, &asymmetric, self.max_keys).map_err(|e| format!("the JWK Set {e}")),
+            Err(e) => Err(e.to_string()),
+        };
+        let mut held = lock(&self.held);
+        match result {
+            Ok(keys) => {
+                let kids: Vec<String> = keys.kids().map(str::to_owned).collect();
+                if held.keys.is_some() && kids != held.stats.kids {
+                    held.stats.rotations += 1;
+                }
+                held.stats.kids = kids;
+                held.stats.skipped = keys.skipped().iter().map(|s| format!("{}: {}", s.kid.as_deref().unwrap_or("(no kid)"), s.reason)).collect();
+                held.stats.last_success = Some(epoch_ms(SystemTime::now()));
+                held.keys = Some(Arc::new(keys));
+                held.policy.fetched_at = Some(Instant::now());
+                held.policy.failures = 0;
+                held.fetched_at_wall = Some(SystemTime::now());
+            }
+            Err(cause) => {
+                held.stats.failures += 1;
+                held.stats.last_failure = Some(epoch_ms(SystemTime::now()));
+                held.stats.last_error = Some(cause);
+                held.policy.failures += 1;
+            }
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn epoch_ms(at: SystemTime) -> u64 {
+    at.duration_since(SystemTime::UNIX_EPOCH).map(millis).unwrap_or(0)
+}
