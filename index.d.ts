@@ -218,6 +218,7 @@ export type ErrorKind =
   | 'token_missing'
   | 'request_invalid'
   | 'insufficient_scope'
+  | 'claim_check_failed'
   | 'token_too_large'
   | 'token_malformed'
   | 'algorithm_not_allowed'
@@ -365,3 +366,135 @@ export interface DevIssuer {
  * const { payload } = await verifier.verify(issuer.sign({ scope: 'read:messages' }))
  */
 export declare function createDevIssuer(options?: DevIssuerOptions): Promise<DevIssuer>
+
+// ------------------------------------------------------------------------------------------------
+// Express middleware: a drop-in for express-oauth2-jwt-bearer (lib/express.js, lib/claims.js)
+// ------------------------------------------------------------------------------------------------
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by {@link auth} when the request carried a valid access token. */
+      auth?: VerifyResult
+    }
+  }
+}
+
+/** Express middleware, as `app.use()` and the route methods take it. */
+export type Middleware = (req: any, res: any, next: (err?: any) => void) => void
+
+/** A value {@link claimEquals} and {@link claimIncludes} compare claims with. */
+export type JSONPrimitive = string | number | boolean | null
+
+/**
+ * A custom check of {@link AuthOptions.validators}: gets the value (of the header for `alg` and
+ * `typ`, of the payload otherwise), the payload and the header; passes when it returns or resolves
+ * to a truthy value. A thrown error's message becomes the `error_description`.
+ */
+export type FunctionValidator = (value: unknown, payload: JWTPayload, header: JWTHeader) => unknown
+
+/** A string (the value must be `===` it), a {@link FunctionValidator}, or `false` (see {@link AuthOptions.validators}). */
+export type Validator = FunctionValidator | string | false
+
+/**
+ * Options of {@link auth}: express-oauth2-jwt-bearer's, plus every {@link VerifierOptions} option.
+ * Undefined options are read from the environment when the middleware is built:
+ * `ISSUER_BASE_URL`, `AUDIENCE`, `ISSUER`, `JWKS_URI`, `SECRET`, `TOKEN_SIGNING_ALG`.
+ * Give `issuerBaseURL`, or `issuer` with `jwksUri`, `jwks`, `publicKey` or `secret`.
+ */
+export interface AuthOptions extends Omit<VerifierOptions, 'issuer' | 'audience'> {
+  /** The authorization server; its issuer and keys are discovered (OIDC / RFC 8414 metadata). Env `ISSUER_BASE_URL`. */
+  issuerBaseURL?: string
+  /** Accepted `iss` value(s); overrides the discovered issuer. Env `ISSUER`. */
+  issuer?: string | string[]
+  /** Accepted audience(s). Required. Env `AUDIENCE` (one audience). */
+  audience?: string | string[]
+  /** URL of the JWK Set, instead of the discovered one. Env `JWKS_URI`. */
+  jwksUri?: string
+  /** How long fetched metadata and keys are used, in milliseconds. Default 600000. */
+  cacheMaxAge?: number
+  /** Least time between two key fetches for an unknown `kid`, in milliseconds. Default 30000. */
+  cooldownDuration?: number
+  /** Timeout of each fetch, in milliseconds. Default 5000. */
+  timeoutDuration?: number
+  /**
+   * `false` lets requests without a valid token through without `req.auth` (every failure calls
+   * `next()` with no error). Default true.
+   */
+  authRequired?: boolean
+  /**
+   * Extra checks, run after the core verified the token, once per request. A string or a function
+   * adds a check. `false` lifts a requirement of `strict` (`typ`, `iat`, `sub`, `client_id`,
+   * `jti`) and is a no-op for other names; it cannot lift `alg`, `iss`, `aud` or `exp`, which the
+   * core always checks (a TypeError at start-up says so). A refusal is 401 `Unexpected '<name>' value`.
+   */
+  validators?: Record<string, Validator | undefined>
+  /** Only `{ enabled: false }`: DPoP (RFC 9449) is not supported. */
+  dpop?: { enabled: false, required?: false }
+  /** Only `{ enabled: false }`: certificate-bound tokens (RFC 8705) are not supported. */
+  mtls?: { enabled: false, required?: false }
+}
+
+/**
+ * Middleware that requires a valid access token in the request (RFC 6750 §2: `Authorization:
+ * Bearer`, a form-encoded body, or the `access_token` query parameter): sets `req.auth = { payload,
+ * header, token }`, else calls `next(err)` with an {@link UnauthorizedError} (400, 401 or 403, with
+ * `err.headers` to send). Misconfiguration throws a `TypeError` naming the option, at once.
+ * @example
+ * const { auth, requiredScopes } = require('bearer-rs')
+ * const checkJwt = auth({ issuerBaseURL: 'https://tenant.example.com', audience: 'https://api.example.com' })
+ * app.get('/api/private', checkJwt, (req, res) => res.json(req.auth.payload))
+ */
+export declare function auth(options?: AuthOptions): Middleware
+
+/**
+ * The same function as {@link auth}, under the name the Auth0 guides give it.
+ * @example
+ * app.get('/api/private', checkJwt({ audience, issuerBaseURL }), handler)
+ */
+export declare function checkJwt(options?: AuthOptions): Middleware
+
+/** Options of {@link requiredScopes} and {@link scopeIncludesAny}. */
+export interface ScopeOptions {
+  /**
+   * The claims whose scopes are granted (their union): a string is split on spaces, an array taken
+   * as is. Default `['scope', 'scp']` (Auth0 and RFC 9068; Okta). Add `'permissions'` for Auth0 RBAC.
+   */
+  claims?: string[]
+}
+
+/**
+ * 403 `insufficient_scope` (naming `scopes` in the challenge) unless the token grants every scope.
+ * @example
+ * app.get('/api/private-scoped', checkJwt, requiredScopes('read:messages'), handler)
+ */
+export declare function requiredScopes(scopes: string | string[], options?: ScopeOptions): Middleware
+
+/**
+ * 403 `insufficient_scope` unless the token grants at least one of `scopes`.
+ * @example
+ * app.get('/api/messages', checkJwt, scopeIncludesAny(['read:messages', 'admin']), handler)
+ */
+export declare function scopeIncludesAny(scopes: string | string[], options?: ScopeOptions): Middleware
+
+/**
+ * 401 `invalid_token` unless claim `claim` is `=== expected`.
+ * @example
+ * app.get('/api/org', checkJwt, claimEquals('org_id', 'org_123'), handler)
+ */
+export declare function claimEquals(claim: string, expected: JSONPrimitive): Middleware
+
+/**
+ * 401 `invalid_token` unless claim `claim` (an array, or a space-separated string) includes every value.
+ * @example
+ * app.post('/api/articles', checkJwt, claimIncludes('roles', 'editor'), handler)
+ */
+export declare function claimIncludes(claim: string, ...expected: JSONPrimitive[]): Middleware
+
+/**
+ * 401 `invalid_token` with `description` (default `Invalid Token`) unless `fn(payload)` returns,
+ * or resolves to, a truthy value. An error `fn` throws is passed to `next` as it is.
+ * @example
+ * app.delete('/api/items/:id', checkJwt, claimCheck((claims) => claims.admin === true, 'Admins only'), handler)
+ */
+export declare function claimCheck(fn: (payload: JWTPayload) => unknown, description?: string): Middleware

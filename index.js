@@ -10,6 +10,15 @@
 const { Verifier, createVerifier, verify } = require('./lib/verifier')
 const { createDevIssuer } = require('./lib/dev-issuer')
 const {
+  auth,
+  checkJwt,
+  requiredScopes,
+  scopeIncludesAny,
+  claimEquals,
+  claimIncludes,
+  claimCheck
+} = require('./lib/express')
+const {
   UnauthorizedError,
   InvalidRequestError,
   InvalidTokenError,
@@ -26,5 +35,12 @@ module.exports = {
   InvalidTokenError,
   InsufficientScopeError,
   errorKinds,
-  createDevIssuer
+  createDevIssuer,
+  auth,
+  checkJwt,
+  requiredScopes,
+  scopeIncludesAny,
+  claimEquals,
+  claimIncludes,
+  claimCheck
 }

@@ -108,6 +108,7 @@ const KIND_CLASSES = Object.freeze({
   token_missing: UnauthorizedError,
   request_invalid: InvalidRequestError,
   insufficient_scope: InsufficientScopeError,
+  claim_check_failed: InvalidTokenError,
   token_too_large: InvalidTokenError,
   token_malformed: InvalidTokenError,
   algorithm_not_allowed: InvalidTokenError,
