@@ -2,7 +2,7 @@
 /**
  * RFC 6750 §2 token extraction (lib/request.js), framework-free.
  *
- * The rules are express-oauth2-jwt-bearer 1.10's as observed (/work/notes/peer-behaviour.md §5),
+ * The rules are express-oauth2-jwt-bearer 1.10's, as observed running it on Express 4 and 5,
  * except for these deliberate differences, each one where RFC 6750 asks otherwise:
  *
  * 1. `Bearer` followed by several spaces is accepted: RFC 6750 §2.1 `"Bearer" 1*SP b64token`
