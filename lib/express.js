@@ -10,6 +10,7 @@ const verifiers = require('./verifier')
 const { getToken } = require('./request')
 const checks = require('./claims')
 const { InvalidTokenError } = require('./errors')
+const events = require('./events')
 
 /** express-oauth2-jwt-bearer's environment variables: each is read when its option is undefined. */
 const ENVIRONMENT = Object.freeze({
@@ -63,10 +64,10 @@ function auth (options = {}) {
     try {
       token = getToken(req.headers, query, req.body, isFormBody(req), req.method)
     } catch (err) {
-      return settle(next, err)
+      return settle(next, events.rejected(err))
     }
     const verified = verifier.verify(token)
-    const checked = validators.length === 0 ? verified : verified.then((result) => validate(validators, result))
+    const checked = validators.length === 0 ? verified : verified.then((result) => validate(validators, result).catch((err) => { throw events.rejected(err) }))
     checked.then((result) => {
       req.auth = result
       if (typeof query?.access_token === 'string') keepPrivate(res)
@@ -199,10 +200,10 @@ function middleware (check) {
     try {
       pending = check(req.auth?.payload)
     } catch (err) {
-      return next(err)
+      return next(events.rejected(err))
     }
     if (pending === undefined) return next()
-    pending.then(() => next(), next)
+    pending.then(() => next(), (err) => next(events.rejected(err)))
   }
 }
 

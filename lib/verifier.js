@@ -2,6 +2,7 @@
 
 const { NativeVerifier } = require('../binding.js')
 const { InvalidTokenError, fromFailure } = require('./errors')
+const events = require('./events')
 
 /**
  * How many native calls one event-loop turn's verifications are spread over. On these 2-core
@@ -106,16 +107,16 @@ class Verifier {
   }
 }
 
-/** Turns one native outcome into a result, or throws the error it describes. */
+/** Turns one native outcome into a result, or throws (and reports) the error it describes. */
 function settle (outcome, token) {
-  if (outcome.error) throw fromFailure(outcome.error)
+  if (outcome.error) throw events.rejected(fromFailure(outcome.error))
   outcome.token = token
   return outcome
 }
 
 function assertString (token) {
   if (typeof token !== 'string') {
-    throw new InvalidTokenError('the token must be a string', { kind: 'token_malformed' })
+    throw events.rejected(new InvalidTokenError('the token must be a string', { kind: 'token_malformed' }))
   }
 }
 

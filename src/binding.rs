@@ -9,6 +9,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
 
 use crate::error::Error;
@@ -158,6 +159,18 @@ impl NativeVerifier {
     pub fn verify_batch(&self, tokens: Vec<String>, now_ms: f64) -> AsyncTask<VerifyBatch> {
         AsyncTask::new(VerifyBatch { verifier: Arc::clone(&self.inner), tokens, now: epoch_seconds(now_ms) })
     }
+}
+
+/// Sends every cache event, as JSON, to `listener` on the main thread. The listener must not
+/// throw; it does not keep the process alive. Only the first call installs a listener.
+#[napi(catch_unwind)]
+pub fn on_events(listener: Function<String, ()>) -> Result<bool> {
+    let tsfn = listener.build_threadsafe_function::<String>().weak::<true>().callee_handled::<false>().build()?;
+    Ok(crate::events::set_sink(Box::new(move |event| {
+        if let Ok(json) = serde_json::to_string(event) {
+            tsfn.call(json, ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    })))
 }
 
 /// Every failure kind the core can report, for the JS error table.

@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::runtime::Handle;
 
 use crate::error::Error;
+use crate::events::{self, Event};
 use crate::fetch::{self, FetchPolicy, Fetcher};
 use crate::flight::{Flight, lock};
 use crate::refresh::{self, Decision, Timing};
@@ -142,8 +143,10 @@ impl Discovery {
         match found {
             Some(metadata) => held.metadata = Some(Arc::new(metadata)),
             None => {
+                let cause = failures.join("; ");
+                events::emit(Event::DiscoveryFailed { url: self.base.to_string(), cause: cause.clone() });
                 held.policy.failures += 1;
-                held.last_error = Some(failures.join("; "));
+                held.last_error = Some(cause);
             }
         }
     }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use tokio::runtime::Handle;
 
 use crate::error::Error;
+use crate::events::{self, Event};
 use crate::fetch::{FetchPolicy, Fetcher};
 use crate::flight::{Flight, lock};
 use crate::keys::KeySet;
@@ -51,7 +52,7 @@ pub struct Stats {
     pub skipped: Vec<String>,
     /// Age of the keys held, in ms.
     pub age_ms: Option<u64>,
-    /// Whether the keys held are older than `cacheMaxAge`.
+    /// Whether the keys held are older than `cacheMaxAge` and refreshes are failing.
     pub stale: bool,
     /// Until when (epoch ms) stale keys may still be used.
     pub stale_until: Option<u64>,
@@ -89,6 +90,8 @@ struct Held {
     policy: refresh::State,
     stats: Stats,
     fetched_at_wall: Option<SystemTime>,
+    /// A stale episode has been reported (reset by the next successful fetch).
+    stale_reported: bool,
 }
 
 static SHARED: LazyLock<Mutex<HashMap<Identity, Weak<RemoteKeySet>>>> = LazyLock::new(Default::default);
@@ -138,7 +141,16 @@ impl RemoteKeySet {
                 Lookup::Ready(keys)
             }
             (Decision::ServeStale { retry }, Some(keys)) => {
-                held.stats.stale_verifications += 1;
+                let failing = held.policy.failures > 0;
+                held.stats.stale_verifications += u64::from(failing);
+                if failing && !held.stale_reported {
+                    held.stale_reported = true;
+                    events::emit(Event::JwksStale {
+                        uri: self.uri.to_string(),
+                        age_ms: held.policy.fetched_at.map_or(0, |at| millis(at.elapsed())),
+                        stale_until: held.fetched_at_wall.map_or(0, |at| epoch_ms(at + self.timing.stale_max_age)),
+                    });
+                }
                 drop(held);
                 if retry {
                     self.start_fetch();
@@ -191,7 +203,7 @@ impl RemoteKeySet {
         let mut stats = held.stats.clone();
         let age = held.policy.fetched_at.map(|at| at.elapsed());
         stats.age_ms = age.map(millis);
-        stats.stale = age.is_some_and(|age| age >= self.timing.max_age);
+        stats.stale = held.policy.failures > 0 && age.is_some_and(|age| age >= self.timing.max_age);
         stats.stale_until = held.fetched_at_wall.map(|at| epoch_ms(at + self.timing.stale_max_age));
         stats
     }
@@ -202,9 +214,10 @@ impl RemoteKeySet {
     }
 
     async fn fetch_once(&self) {
+        let started = Instant::now();
         {
             let mut held = lock(&self.held);
-            held.policy.last_attempt = Some(Instant::now());
+            held.policy.last_attempt = Some(started);
             held.stats.fetches += 1;
         }
         let asymmetric: Vec<Algorithm> = SUPPORTED.into_iter().filter(|a| !signature::is_symmetric(*a)).collect();
@@ -213,12 +226,18 @@ impl RemoteKeySet {
             Err(e) => Err(e.to_string()),
         };
         let mut held = lock(&self.held);
+        let uri = self.uri.to_string();
         match result {
             Ok(keys) => {
                 let kids: Vec<String> = keys.kids().map(str::to_owned).collect();
                 if held.keys.is_some() && kids != held.stats.kids {
                     held.stats.rotations += 1;
+                    let added = kids.iter().filter(|k| !held.stats.kids.contains(k)).cloned().collect();
+                    let removed = held.stats.kids.iter().filter(|k| !kids.contains(k)).cloned().collect();
+                    events::emit(Event::JwksRotated { uri: uri.clone(), added, removed });
                 }
+                events::emit(Event::JwksFetched { uri, kids: kids.clone(), duration_ms: millis(started.elapsed()) });
+                held.stale_reported = false;
                 held.stats.kids = kids;
                 held.stats.skipped = keys.skipped().iter().map(|s| format!("{}: {}", s.kid.as_deref().unwrap_or("(no kid)"), s.reason)).collect();
                 held.stats.last_success = Some(epoch_ms(SystemTime::now()));
@@ -228,6 +247,7 @@ impl RemoteKeySet {
                 held.fetched_at_wall = Some(SystemTime::now());
             }
             Err(cause) => {
+                events::emit(Event::JwksFailed { uri, cause: cause.clone(), keys_held: held.keys.is_some() });
                 held.stats.failures += 1;
                 held.stats.last_failure = Some(epoch_ms(SystemTime::now()));
                 held.stats.last_error = Some(cause);

@@ -11,6 +11,7 @@ pub mod claims;
 pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod events;
 pub mod fetch;
 pub mod flight;
 pub mod json;
