@@ -124,6 +124,12 @@ export interface VerifierOptions {
   allowInsecureHttp?: boolean
   /** Extra request headers for discovery and JWKS requests. */
   headers?: Record<string, string>
+  /**
+   * Send discovery and JWKS requests through this agent (a proxy, custom CAs), as
+   * express-oauth2-jwt-bearer does; the timeout, size cap, https rule and cache stay bearer-rs's.
+   * Verifiers given the same agent share one key cache.
+   */
+  agent?: import('http').Agent
 }
 
 /** What a remote JWK Set has been doing. Times are epoch ms. */

@@ -28,7 +28,6 @@ const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512']
 /** express-oauth2-jwt-bearer options that bearer-rs does not implement: why, or what to use instead. */
 const UNSUPPORTED = Object.freeze({
   mcd: "multiple issuers with their own keys are not supported; 'issuer' may list several issuers of one key source",
-  agent: 'the native core fetches the keys itself',
   cache: "use 'cacheMaxAge'",
   dpop: 'DPoP (RFC 9449) is not supported; only { enabled: false } is accepted',
   mtls: 'certificate-bound tokens (RFC 8705) are not supported; only { enabled: false } is accepted',

@@ -3,6 +3,7 @@
 const { NativeVerifier } = require('../binding.js')
 const { InvalidTokenError, fromFailure } = require('./errors')
 const events = require('./events')
+const { agentFetch, agentId } = require('./agent-fetch')
 
 /**
  * How many native calls one event-loop turn's verifications are spread over. On these 2-core
@@ -25,8 +26,15 @@ class Verifier {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('createVerifier(options): options must be an object')
     }
+    const { agent } = options
+    if (agent !== undefined && (agent === null || typeof agent !== 'object')) {
+      throw new TypeError("'agent' must be an http.Agent or https.Agent")
+    }
     try {
-      this.#native = new NativeVerifier(toNative(options))
+      const native = toNative(options)
+      this.#native = agent === undefined
+        ? new NativeVerifier(native)
+        : new NativeVerifier({ ...native, agentId: agentId(agent) }, agentFetch(agent))
     } catch (err) {
       throw err.code === 'InvalidArg' ? new TypeError(err.message) : err
     }

@@ -9,10 +9,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
-use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use crate::error::Error;
+use crate::fetch::{CustomTransport, Request, Response, Transport, TransportFuture};
 use crate::verify::{Attempt, Verified, Verifier};
 use crate::Options;
 
@@ -76,6 +77,61 @@ pub struct NativeOptions {
     pub allow_insecure_http: Option<bool>,
     /// Extra request headers.
     pub headers: Option<HashMap<String, String>>,
+    /// Identifies the `http.Agent` of the `fetch` function given to the constructor.
+    pub agent_id: Option<u32>,
+}
+
+/// One GET request handed to Node (see `lib/agent-fetch.js`).
+#[napi(object)]
+pub struct NodeRequest {
+    /// The URL.
+    pub url: String,
+    /// Request headers.
+    pub headers: HashMap<String, String>,
+    /// Time allowed, in ms.
+    pub timeout_ms: f64,
+    /// Largest body to read, in bytes.
+    pub max_bytes: f64,
+}
+
+/// Node's answer to a [`NodeRequest`].
+#[napi(object)]
+pub struct NodeResponse {
+    /// The HTTP status.
+    pub status: u32,
+    /// The `Location` header.
+    pub location: Option<String>,
+    /// The body, as text.
+    pub body: String,
+    /// The body exceeded `maxBytes` and was not read.
+    pub too_large: bool,
+}
+
+type NodeFetch = ThreadsafeFunction<NodeRequest, Promise<NodeResponse>, NodeRequest, Status, false, true>;
+
+/// Fetches through a JS function that uses the user's `http.Agent`; the policy stays in Rust.
+struct NodeTransport(Arc<NodeFetch>);
+
+impl Transport for NodeTransport {
+    fn get(&self, request: Request) -> TransportFuture {
+        let fetch = Arc::clone(&self.0);
+        let request = NodeRequest {
+            url: request.url,
+            headers: request.headers.into_iter().collect(),
+            timeout_ms: request.timeout_ms as f64,
+            max_bytes: request.max_bytes as f64,
+        };
+        Box::pin(async move {
+            let promise = fetch.call_async(request).await.map_err(|e| e.reason.clone())?;
+            let response = promise.await.map_err(|e| e.reason.clone())?;
+            Ok(Response {
+                status: u16::try_from(response.status).unwrap_or(0),
+                location: response.location,
+                body: response.body.into_bytes(),
+                too_large: response.too_large,
+            })
+        })
+    }
 }
 
 impl From<NativeOptions> for Options {
@@ -102,6 +158,7 @@ impl From<NativeOptions> for Options {
             max_keys: o.max_keys,
             allow_insecure_http: o.allow_insecure_http,
             headers: o.headers.map(|h| h.into_iter().collect()).unwrap_or_default(),
+            transport: None,
         }
     }
 }
@@ -115,9 +172,16 @@ pub struct NativeVerifier {
 #[napi]
 impl NativeVerifier {
     /// Builds the verifier; misuse throws with status `InvalidArg` and a message naming the option.
+    /// `fetch`, with `options.agentId`, makes discovery and JWKS requests go through Node.
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: NativeOptions) -> Result<Self> {
-        let inner = within_runtime_if_available(|| Verifier::new(options.into()))
+    pub fn new(options: NativeOptions, fetch: Option<Function<NodeRequest, Promise<NodeResponse>>>) -> Result<Self> {
+        let agent_id = options.agent_id;
+        let mut options = Options::from(options);
+        if let (Some(fetch), Some(id)) = (fetch, agent_id) {
+            let tsfn = fetch.build_threadsafe_function::<NodeRequest>().weak::<true>().callee_handled::<false>().build()?;
+            options.transport = Some(CustomTransport { id: u64::from(id), inner: Arc::new(NodeTransport(Arc::new(tsfn))) });
+        }
+        let inner = within_runtime_if_available(|| Verifier::new(options))
             .map_err(|e| napi::Error::new(Status::InvalidArg, e.to_string()))?;
         Ok(NativeVerifier { inner: Arc::new(inner) })
     }

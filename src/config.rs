@@ -9,7 +9,7 @@ use jsonwebtoken::Algorithm;
 use reqwest::Url;
 
 use crate::claims::Rules;
-use crate::fetch::{self, FetchPolicy};
+use crate::fetch::{self, CustomTransport, FetchPolicy};
 use crate::keys::KeySet;
 use crate::refresh::Timing;
 use crate::signature::{self, SUPPORTED};
@@ -78,6 +78,8 @@ pub struct Options {
     pub allow_insecure_http: Option<bool>,
     /// Extra request headers for discovery and JWK Set requests.
     pub headers: Vec<(String, String)>,
+    /// Who makes those requests, when not the built-in client (Node's `http.Agent`).
+    pub transport: Option<CustomTransport>,
 }
 
 /// A misuse of one option, found when the verifier is built.
@@ -270,6 +272,7 @@ fn remote(options: &Options, has_local_keys: bool) -> Result<Option<Remote>, Opt
         max_bytes: count("maxResponseSize", options.max_response_size, DEFAULT_MAX_RESPONSE_SIZE)?,
         allow_insecure_http: insecure,
         headers: options.headers.clone(),
+        transport: options.transport.clone(),
     };
     let max_keys = count("maxKeys", options.max_keys, DEFAULT_MAX_KEYS)?;
     Ok(Some(Remote { jwks_uri, issuer_base_url, fetch, timing, max_keys }))

@@ -2,8 +2,15 @@
 //! (or `allowInsecureHttp`), a timeout per request, a cap on the response size, at most three
 //! redirects (each hop held to the same rule), custom request headers, the standard proxy
 //! environment variables, and the extra CA roots Node trusts (`NODE_EXTRA_CA_CERTS`).
+//!
+//! Requests go through reqwest, or through a [`Transport`] the embedder supplies (the binding's
+//! is Node's `http.Agent`); either way the policy above is applied here.
 
 use std::fmt;
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Client, Url, redirect};
@@ -19,10 +26,78 @@ pub struct FetchPolicy {
     pub allow_insecure_http: bool,
     /// Extra request headers (name, value).
     pub headers: Vec<(String, String)>,
+    /// Who makes the requests: reqwest when `None`.
+    pub transport: Option<CustomTransport>,
+}
+
+/// One GET request for a [`Transport`]: no redirects followed, body capped at `max_bytes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The URL, already held to the HTTPS rule.
+    pub url: String,
+    /// Request headers (name, value).
+    pub headers: Vec<(String, String)>,
+    /// Time allowed, in ms (the fetcher enforces it too).
+    pub timeout_ms: u64,
+    /// Largest body to read, in bytes.
+    pub max_bytes: usize,
+}
+
+/// A [`Transport`]'s answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Location` header, for redirects.
+    pub location: Option<String>,
+    /// The body; empty when `too_large`.
+    pub body: Vec<u8>,
+    /// The body exceeded `max_bytes` and was not read.
+    pub too_large: bool,
+}
+
+/// A future a [`Transport`] returns.
+pub type TransportFuture = Pin<Box<dyn Future<Output = Result<Response, String>> + Send>>;
+
+/// Makes single GET requests for the fetcher; `Err` carries the cause (connection refused, …).
+pub trait Transport: Send + Sync {
+    /// Starts the request.
+    fn get(&self, request: Request) -> TransportFuture;
+}
+
+/// A [`Transport`] with an identity, so key sets fetched the same way can be shared.
+#[derive(Clone)]
+pub struct CustomTransport {
+    /// Equal ids mean the same way of fetching (the same `http.Agent`).
+    pub id: u64,
+    /// The transport.
+    pub inner: Arc<dyn Transport>,
+}
+
+impl fmt::Debug for CustomTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CustomTransport({})", self.id)
+    }
+}
+
+impl PartialEq for CustomTransport {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for CustomTransport {}
+
+impl Hash for CustomTransport {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
 }
 
 /// At most this many redirects are followed.
 const MAX_REDIRECTS: usize = 3;
+
+const USER_AGENT: &str = concat!("bearer-rs/", env!("CARGO_PKG_VERSION"));
 
 /// Why a URL may not be used for key material.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,13 +186,17 @@ impl fmt::Display for FetchError {
 /// An HTTP client bound to one [`FetchPolicy`].
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    client: Client,
+    /// The built-in client; `None` when a custom transport makes the requests.
+    client: Option<Client>,
     policy: FetchPolicy,
 }
 
 impl Fetcher {
     /// Builds the client. Fails only if TLS cannot be set up at all.
     pub fn new(policy: FetchPolicy) -> Result<Fetcher, String> {
+        if policy.transport.is_some() {
+            return Ok(Fetcher { client: None, policy });
+        }
         let allow_insecure_http = policy.allow_insecure_http;
         let redirects = redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() > MAX_REDIRECTS
@@ -130,11 +209,11 @@ impl Fetcher {
         });
         let client = Client::builder()
             .redirect(redirects)
-            .user_agent(concat!("bearer-rs/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .tls_certs_merge(node_extra_ca_certs())
             .build()
             .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
-        Ok(Fetcher { client, policy })
+        Ok(Fetcher { client: Some(client), policy })
     }
 
     /// The policy this client follows.
@@ -151,7 +230,50 @@ impl Fetcher {
     }
 
     async fn get_unbounded(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
-        let mut request = self.client.get(url.clone()).header("accept", "application/json");
+        match (&self.policy.transport, &self.client) {
+            (Some(transport), _) => self.get_through(transport.inner.as_ref(), url).await,
+            (None, Some(client)) => self.get_with_reqwest(client, url).await,
+            (None, None) => Err(FetchError::Connection("no HTTP client".into())),
+        }
+    }
+
+    /// Through a custom transport: one request per hop, redirects followed (and checked) here.
+    async fn get_through(&self, transport: &dyn Transport, url: &Url) -> Result<Vec<u8>, FetchError> {
+        let mut url = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let request = Request {
+                url: url.to_string(),
+                headers: self.request_headers(),
+                timeout_ms: u64::try_from(self.policy.timeout.as_millis()).unwrap_or(u64::MAX),
+                max_bytes: self.policy.max_bytes,
+            };
+            let response = transport.get(request).await.map_err(FetchError::Connection)?;
+            match (response.status, &response.location) {
+                (300..=399, Some(location)) => {
+                    url = url.join(location).map_err(|_| FetchError::Redirect)?;
+                    check_parsed(&url, self.policy.allow_insecure_http).map_err(|_| FetchError::Redirect)?;
+                }
+                (200..=299, _) if response.too_large || response.body.len() > self.policy.max_bytes => {
+                    return Err(FetchError::TooLarge(self.policy.max_bytes));
+                }
+                (200..=299, _) => return Ok(response.body),
+                (status, _) => return Err(FetchError::Status(status)),
+            }
+        }
+        Err(FetchError::Redirect)
+    }
+
+    fn request_headers(&self) -> Vec<(String, String)> {
+        let mut headers = vec![
+            ("accept".to_owned(), "application/json".to_owned()),
+            ("user-agent".to_owned(), USER_AGENT.to_owned()),
+        ];
+        headers.extend(self.policy.headers.iter().cloned());
+        headers
+    }
+
+    async fn get_with_reqwest(&self, client: &Client, url: &Url) -> Result<Vec<u8>, FetchError> {
+        let mut request = client.get(url.clone()).header("accept", "application/json");
         for (name, value) in &self.policy.headers {
             request = request.header(name, value);
         }
