@@ -98,8 +98,17 @@ export interface VerifierOptions {
   maxTokenLength?: number
   /** Claims that must be present, whatever their value. Default none. */
   requiredClaims?: string[]
-  /** The time every time-based check uses: a Date or epoch milliseconds. Default: the system clock. */
-  currentDate?: Date | number
+  /**
+   * The time every time-based check (and the token cache) uses, read once per verification: a Date
+   * or epoch milliseconds (fixed), or a function returning epoch milliseconds. Default: the system clock.
+   */
+  currentDate?: Date | number | (() => number)
+  /**
+   * The verified-token cache: a repeated token is answered without verifying it again while its
+   * time claims still pass. Default `{ maxEntries: 1000, maxBytes: 4194304 }`; `false` turns it off.
+   * Nested objects and arrays of a cached payload are shared between requests and frozen.
+   */
+  tokenCache?: false | { maxEntries?: number, maxBytes?: number }
   /**
    * The authorization server (e.g. `https://dev-123.okta.com/oauth2/default`). Its metadata
    * (`/.well-known/openid-configuration`, then RFC 8414's) gives the issuer, the JWKS URI and the
@@ -154,12 +163,25 @@ export interface JwksStats {
   lastError: string | null
 }
 
+/** What the verified-token cache has been doing. */
+export interface TokenCacheStats {
+  size: number
+  bytes: number
+  hits: number
+  misses: number
+  evictions: number
+  maxEntries: number
+  maxBytes: number
+}
+
 /** What {@link Verifier.stats} returns. */
 export interface VerifierStats {
   /** Discovery documents requested. */
   discoveryFetches: number
   /** The JWK Set, once its URI is known (remote keys only). */
   jwks: JwksStats | null
+  /** The verified-token cache; `null` with `tokenCache: false`. */
+  tokenCache: TokenCacheStats | null
 }
 
 /**

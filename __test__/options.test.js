@@ -56,4 +56,5 @@ test('numbers, booleans and lists are type-checked by name', () => {
   rejectsOption({ ...base, audience: [1] }, /^'audience' must be a string or an array of strings/)
   rejectsOption({ ...base, maxTokenLength: 0 }, /^'maxTokenLength' must be a whole number of bytes/)
   rejectsOption({ ...base, currentDate: new Date('nope') }, /^'currentDate' must be a valid Date/)
+  assert.throws(() => createVerifier({ ...base, currentDate: () => NaN }).verifySync('a.b.c'), /'currentDate' must return a finite number/)
 })

@@ -25,10 +25,23 @@ const CHANNELS = Object.freeze({
 
 const rejectedChannel = diagnostics.channel('bearer-rs:token:rejected')
 
+/**
+ * Counts the changes of remote key sets (a fetched document that differs from the one before):
+ * verified-token cache entries of remote keys are only valid under the generation they were
+ * verified in.
+ */
+let keyGeneration = 0
+
+/** The current generation of remote keys. */
+function remoteKeyGeneration () {
+  return keyGeneration
+}
+
 /** One native event (JSON): published on its channel, and logged when debugging. */
 function publishNative (json) {
   try {
     const { type, ...event } = JSON.parse(json)
+    if (type === 'jwksFetched' && event.changed) keyGeneration++
     const channel = CHANNELS[type]
     if (channel?.hasSubscribers) channel.publish(event)
     if (debug.enabled) debug('%s %j', type, event)
@@ -53,4 +66,4 @@ function rejected (err) {
   return err
 }
 
-module.exports = { rejected }
+module.exports = { rejected, remoteKeyGeneration }

@@ -4,6 +4,7 @@ const { NativeVerifier } = require('../binding.js')
 const { InvalidTokenError, fromFailure } = require('./errors')
 const events = require('./events')
 const { agentFetch, agentId } = require('./agent-fetch')
+const { TokenCache } = require('./token-cache')
 
 /**
  * How many native calls one event-loop turn's verifications are spread over. On these 2-core
@@ -20,6 +21,8 @@ class Verifier {
   #native
   #now
   #queue = []
+  #cache
+  #generation
 
   /** @param {import('../index').VerifierOptions} options */
   constructor (options) {
@@ -39,6 +42,9 @@ class Verifier {
       throw err.code === 'InvalidArg' ? new TypeError(err.message) : err
     }
     this.#now = clock(options.currentDate)
+    this.#cache = tokenCache(options.tokenCache)
+    const remote = options.jwksUri !== undefined || options.issuerBaseURL !== undefined
+    this.#generation = remote ? events.remoteKeyGeneration : () => 0
   }
 
   /**
@@ -58,7 +64,7 @@ class Verifier {
    * @returns {import('../index').VerifierStats}
    */
   stats () {
-    return JSON.parse(this.#native.stats())
+    return { ...JSON.parse(this.#native.stats()), tokenCache: this.#cache?.stats() ?? null }
   }
 
   /**
@@ -69,7 +75,9 @@ class Verifier {
    */
   verifySync (token) {
     assertString(token)
-    return settle(JSON.parse(this.#native.verifySync(token, this.#now())), token)
+    const now = this.#now()
+    const generation = this.#generation()
+    return this.#cached(token, now, generation) ?? this.#settle(this.#native.verifySync(token, now), token, generation)
   }
 
   /**
@@ -79,8 +87,14 @@ class Verifier {
    * @returns {Promise<import('../index').VerifyResult>}
    */
   verify (token) {
-    return new Promise((resolve, reject) => {
+    try {
       assertString(token)
+      const cached = this.#cached(token, this.#now(), this.#generation())
+      if (cached !== undefined) return Promise.resolve(cached)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise((resolve, reject) => {
       if (this.#queue.length === 0) setImmediate(() => this.#flush())
       this.#queue.push({ token, resolve, reject })
     })
@@ -90,6 +104,7 @@ class Verifier {
     const queue = this.#queue
     this.#queue = []
     const now = this.#now()
+    const generation = this.#generation()
     const size = Math.ceil(queue.length / MAX_CHUNKS)
     for (let start = 0; start < queue.length; start += size) {
       const chunk = queue.slice(start, start + size)
@@ -97,29 +112,49 @@ class Verifier {
         const outcomes = JSON.parse(json)
         chunk.forEach((item, i) => {
           if (outcomes[i].refresh) {
-            this.#native.verifyAsync(item.token, now).then((outcome) => this.#settle(item, JSON.parse(outcome)), item.reject)
+            this.#native.verifyAsync(item.token, now).then((outcome) => this.#answer(item, outcome, generation), item.reject)
           } else {
-            this.#settle(item, outcomes[i])
+            this.#answer(item, outcomes[i], generation)
           }
         })
       }, (err) => chunk.forEach((item) => item.reject(err)))
     }
   }
 
-  #settle (item, outcome) {
+  #answer (item, outcome, generation) {
     try {
-      item.resolve(settle(outcome, item.token))
+      item.resolve(this.#settle(outcome, item.token, generation))
     } catch (err) {
       item.reject(err)
     }
   }
+
+  /** A cached result for `token` at `now` (epoch ms), or `undefined`. */
+  #cached (token, now, generation) {
+    return this.#cache?.get(token, Math.floor(now / 1000), generation)
+  }
+
+  /**
+   * Turns one native outcome (JSON text, or already parsed) into a result and caches it, or throws
+   * (and reports) the error it describes.
+   */
+  #settle (outcome, token, generation) {
+    const size = typeof outcome === 'string' ? outcome.length : 0
+    const { result, from, until, error } = typeof outcome === 'string' ? JSON.parse(outcome) : outcome
+    if (error) throw events.rejected(fromFailure(error))
+    result.token = token
+    this.#cache?.set(result, from, until, generation, (size || 1024) + token.length)
+    return result
+  }
 }
 
-/** Turns one native outcome into a result, or throws (and reports) the error it describes. */
-function settle (outcome, token) {
-  if (outcome.error) throw events.rejected(fromFailure(outcome.error))
-  outcome.token = token
-  return outcome
+/** The cache the `tokenCache` option asks for: on by default, `false` for none. */
+function tokenCache (option) {
+  if (option === false) return undefined
+  if (option !== undefined && (option === null || typeof option !== 'object')) {
+    throw new TypeError("'tokenCache' must be false or { maxEntries, maxBytes }")
+  }
+  return new TokenCache(option)
 }
 
 function assertString (token) {
@@ -191,12 +226,22 @@ function json (name, value) {
   return JSON.stringify(value)
 }
 
-/** The clock every time check reads: `currentDate` (a Date or epoch ms) or the system clock. */
+/**
+ * The clock every time check reads, once per verification: `currentDate` (a Date or epoch ms,
+ * fixed; or a function returning epoch ms, e.g. a test's fake clock) or the system clock.
+ */
 function clock (currentDate) {
   if (currentDate === undefined) return Date.now
+  if (typeof currentDate === 'function') {
+    return () => {
+      const ms = currentDate()
+      if (!Number.isFinite(ms)) throw new TypeError("'currentDate' must return a finite number of epoch milliseconds")
+      return ms
+    }
+  }
   const ms = currentDate instanceof Date ? currentDate.getTime() : currentDate
   if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-    throw new TypeError("'currentDate' must be a valid Date or a number of epoch milliseconds")
+    throw new TypeError("'currentDate' must be a valid Date, a number of epoch milliseconds, or a function returning one")
   }
   return () => ms
 }

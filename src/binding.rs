@@ -288,18 +288,25 @@ fn epoch_seconds(now_ms: f64) -> i64 {
     (now_ms / 1000.0).floor() as i64
 }
 
-/// One outcome as JSON: `{"payload":…,"header":…}` or `{"error":{"kind":…,"message":…,…}}`.
+/// One outcome as JSON: `{"result":{"payload":…,"header":…},"from":…,"until":…}` (the seconds
+/// `from <= now < until` in which its time claims pass, for the JS token cache) or
+/// `{"error":{"kind":…,"message":…,…}}`.
 ///
 /// The payload and header are spliced in as the exact JSON text that was signed: the core has
 /// already parsed both as strict JSON objects, so `JSON.parse` reads the same members.
 fn outcome_json(result: &std::result::Result<Verified, Error>) -> String {
     match result {
         Ok(v) => {
-            let mut out = String::with_capacity(v.payload_json.len() + v.header_json.len() + 24);
-            out.push_str("{\"payload\":");
+            let (from, until) = v.window;
+            let mut out = String::with_capacity(v.payload_json.len() + v.header_json.len() + 80);
+            out.push_str("{\"result\":{\"payload\":");
             out.push_str(&String::from_utf8_lossy(&v.payload_json));
             out.push_str(",\"header\":");
             out.push_str(&String::from_utf8_lossy(&v.header_json));
+            out.push_str("},\"from\":");
+            out.push_str(&from.to_string());
+            out.push_str(",\"until\":");
+            out.push_str(&until.to_string());
             out.push('}');
             out
         }
@@ -322,8 +329,15 @@ mod tests {
 
     #[test]
     fn a_success_outcome_splices_the_signed_json_under_payload_and_header() {
-        let v = Verified { header_json: br#"{"alg":"ES256"}"#.to_vec(), payload_json: br#"{"sub":"a"}"#.to_vec() };
-        assert_eq!(outcome_json(&Ok(v)), r#"{"payload":{"sub":"a"},"header":{"alg":"ES256"}}"#);
+        let v = Verified {
+            header_json: br#"{"alg":"ES256"}"#.to_vec(),
+            payload_json: br#"{"sub":"a"}"#.to_vec(),
+            window: (-5, 1_750_003_605),
+        };
+        assert_eq!(
+            outcome_json(&Ok(v)),
+            r#"{"result":{"payload":{"sub":"a"},"header":{"alg":"ES256"}},"from":-5,"until":1750003605}"#
+        );
     }
 
     #[test]

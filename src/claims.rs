@@ -117,6 +117,34 @@ pub fn check(claims: &Claims<'_>, typ: Typ, rules: &Rules, now: i64) -> Result<(
     Ok(())
 }
 
+/// The whole seconds `now` for which the time checks of [`check`] pass: `from <= now < until`.
+/// A verified-token cache re-checks a hit against this window, so the time rules live here only.
+/// Call it on claims that passed [`check`]; bounds are clamped to ±(2^53 − 1) for JS.
+pub fn window(claims: &Claims<'_>, rules: &Rules) -> (i64, i64) {
+    let tolerance = rules.clock_tolerance;
+    let number = |name| claims.time(name).ok().flatten();
+    let mut from = f64::NEG_INFINITY;
+    let mut until = f64::INFINITY;
+    if let Some(exp) = number("exp") {
+        until = until.min((exp + tolerance).ceil());
+    }
+    if let Some(nbf) = number("nbf") {
+        from = from.max((nbf - tolerance).ceil());
+    }
+    if let Some(iat) = number("iat") {
+        from = from.max((iat - tolerance).floor() + 1.0);
+        if let Some(max) = rules.max_token_age {
+            until = until.min((iat + tolerance + max).ceil());
+        }
+    }
+    (js_safe(from), js_safe(until))
+}
+
+fn js_safe(t: f64) -> i64 {
+    const LIMIT: f64 = 9_007_199_254_740_991.0;
+    t.clamp(-LIMIT, LIMIT) as i64
+}
+
 fn check_issuer(claims: &Claims<'_>, rules: &Rules) -> Result<(), Error> {
     match claims.get("iss") {
         None => Err(Error::ClaimMissing { claim: "iss".into() }),

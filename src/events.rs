@@ -19,6 +19,9 @@ pub enum Event {
         kids: Vec<String>,
         /// How long the fetch took, in ms.
         duration_ms: u64,
+        /// Whether the document differs from the one fetched before (keys may have changed even
+        /// when the `kid`s did not).
+        changed: bool,
     },
     /// A JWK Set fetch failed; the keys held, if any, stay in use.
     JwksFailed {

@@ -92,6 +92,8 @@ struct Held {
     fetched_at_wall: Option<SystemTime>,
     /// A stale episode has been reported (reset by the next successful fetch).
     stale_reported: bool,
+    /// A hash of the last JWK Set document imported.
+    document: Option<u64>,
 }
 
 static SHARED: LazyLock<Mutex<HashMap<Identity, Weak<RemoteKeySet>>>> = LazyLock::new(Default::default);
@@ -222,13 +224,16 @@ impl RemoteKeySet {
         }
         let asymmetric: Vec<Algorithm> = SUPPORTED.into_iter().filter(|a| !signature::is_symmetric(*a)).collect();
         let result = match self.fetcher.get(&self.uri).await {
-            Ok(body) => KeySet::from_jwks(&body, &asymmetric, self.max_keys).map_err(|e| format!("the JWK Set {e}")),
+            Ok(body) => KeySet::from_jwks(&body, &asymmetric, self.max_keys)
+                .map(|keys| (keys, document_hash(&body)))
+                .map_err(|e| format!("the JWK Set {e}")),
             Err(e) => Err(e.to_string()),
         };
         let mut held = lock(&self.held);
         let uri = self.uri.to_string();
         match result {
-            Ok(keys) => {
+            Ok((keys, document)) => {
+                let changed = held.document.replace(document).is_some_and(|before| before != document);
                 let kids: Vec<String> = keys.kids().map(str::to_owned).collect();
                 if held.keys.is_some() && kids != held.stats.kids {
                     held.stats.rotations += 1;
@@ -236,7 +241,7 @@ impl RemoteKeySet {
                     let removed = held.stats.kids.iter().filter(|k| !kids.contains(k)).cloned().collect();
                     events::emit(Event::JwksRotated { uri: uri.clone(), added, removed });
                 }
-                events::emit(Event::JwksFetched { uri, kids: kids.clone(), duration_ms: millis(started.elapsed()) });
+                events::emit(Event::JwksFetched { uri, kids: kids.clone(), duration_ms: millis(started.elapsed()), changed });
                 held.stale_reported = false;
                 held.stats.kids = kids;
                 held.stats.skipped = keys.skipped().iter().map(|s| format!("{}: {}", s.kid.as_deref().unwrap_or("(no kid)"), s.reason)).collect();
@@ -255,6 +260,13 @@ impl RemoteKeySet {
             }
         }
     }
+}
+
+fn document_hash(body: &[u8]) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    hasher.finish()
 }
 
 fn millis(d: Duration) -> u64 {

@@ -28,6 +28,8 @@ pub struct Verified {
     pub header_json: Vec<u8>,
     /// The claims set's JSON text.
     pub payload_json: Vec<u8>,
+    /// The epoch seconds `now` for which its time claims pass: `window.0 <= now < window.1`.
+    pub window: (i64, i64),
 }
 
 /// The result of one pass of the pipeline.
@@ -137,7 +139,8 @@ impl Verifier {
         let payload_json = token::decode_payload(token.payload)?;
         let claims = Claims::parse(&payload_json, &self.required)?;
         claims::check(&claims, token.header.typ, &resolved.rules, now)?;
-        Ok(Verified { header_json: token.header_json, payload_json })
+        let window = claims::window(&claims, &resolved.rules);
+        Ok(Verified { header_json: token.header_json, payload_json, window })
     }
 }
 

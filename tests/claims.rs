@@ -141,3 +141,32 @@ fn required_claims_must_be_present_whatever_their_value() {
     assert_eq!(check_with(&required, Typ::Absent, &claims(json!({ "org_id": null }))), Err(Error::ClaimMissing { claim: "org_id".into() }));
     assert_eq!(check_with(&required, Typ::Absent, &claims(json!({ "org_id": false }))), Ok(()));
 }
+
+/// The window must agree with `check` on every second around the claims' boundaries.
+fn assert_window_agrees(rules: &Rules, payload: &Value) {
+    let text = payload.to_string();
+    let parsed = Claims::parse(text.as_bytes(), &rules.required).unwrap();
+    let (from, until) = bearer_rs::claims::window(&parsed, rules);
+    for now in NOW - 4000..NOW + 4000 {
+        let time_ok = !matches!(
+            check(&parsed, Typ::Absent, rules, now),
+            Err(Error::Expired | Error::NotYetValid | Error::TooOld | Error::IssuedInFuture)
+        );
+        assert_eq!(time_ok, from <= now && now < until, "now = {now}, window [{from}, {until}), {payload}");
+    }
+}
+
+#[test]
+fn the_validity_window_agrees_with_the_time_checks_at_every_second() {
+    let aged = Rules { max_token_age: Some(600.0), ..rules() };
+    for (rules, changes) in [
+        (rules(), json!({})),
+        (rules(), json!({ "exp": NOW as f64 + 100.5, "nbf": NOW as f64 - 20.25 })),
+        (rules(), json!({ "iat": NOW + 30, "nbf": null })),
+        (aged.clone(), json!({ "iat": NOW - 300 })),
+        (aged, json!({ "iat": NOW as f64 - 299.5, "exp": NOW + 200 })),
+        (Rules { clock_tolerance: 0.0, ..rules() }, json!({ "exp": NOW, "iat": NOW - 1 })),
+    ] {
+        assert_window_agrees(&rules, &claims(changes));
+    }
+}
