@@ -127,6 +127,10 @@ impl Verifier {
     }
 
     fn pass(&self, token: &str, now: i64) -> Result<Verified, Stop> {
+        #[cfg(feature = "test-panic")]
+        if token == "bearer-rs:test-panic" {
+            panic!("bearer-rs test panic");
+        }
         let token = token::decode(token, self.max_token_length)?;
         let resolved = match self.source.resolve() {
             Resolution::Ready(resolved) => resolved,
