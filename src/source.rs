@@ -130,6 +130,11 @@ impl Source {
         }
     }
 
+    /// Whether the keys and rules are known (discovery, if any, is done).
+    pub fn is_resolved(&self) -> bool {
+        self.resolved.get().is_some()
+    }
+
     /// Fetches whatever is missing (the metadata, or the keys), joining a fetch in flight.
     pub async fn refresh(&self) {
         match (self.resolved.get(), &self.pending) {

@@ -86,11 +86,19 @@ impl Verifier {
     }
 
     /// Verifies `token`, waiting for (one shared) fetch of metadata or keys when needed.
+    ///
+    /// A token causes at most one key fetch (after discovery, if that was needed first): once the
+    /// keys have been refreshed for it, a `kid` still unknown is answered, not fetched for again.
     pub async fn verify_async(&self, token: &str, now: i64) -> Result<Verified, Error> {
+        let mut keys_refreshed = false;
         for _ in 0..3 {
-            match self.attempt(token, now) {
-                Attempt::Done(result) => return result,
-                Attempt::NeedsRefresh => self.source.refresh().await,
+            match self.pass(token, now, keys_refreshed) {
+                Ok(verified) => return Ok(verified),
+                Err(Stop::Fail(e)) => return Err(e),
+                Err(Stop::Refresh) => {
+                    keys_refreshed |= self.source.is_resolved();
+                    self.source.refresh().await;
+                }
             }
         }
         Err(self.source.unavailable_error())
@@ -119,14 +127,15 @@ impl Verifier {
 
     /// One pass of the pipeline.
     pub fn attempt(&self, token: &str, now: i64) -> Attempt {
-        match self.pass(token, now) {
+        match self.pass(token, now, false) {
             Ok(verified) => Attempt::Done(Ok(verified)),
             Err(Stop::Fail(e)) => Attempt::Done(Err(e)),
             Err(Stop::Refresh) => Attempt::NeedsRefresh,
         }
     }
 
-    fn pass(&self, token: &str, now: i64) -> Result<Verified, Stop> {
+    /// One pass; with `keys_refreshed`, a key set that would want another fetch answers instead.
+    fn pass(&self, token: &str, now: i64, keys_refreshed: bool) -> Result<Verified, Stop> {
         #[cfg(feature = "test-panic")]
         if token == "bearer-rs:test-panic" {
             panic!("bearer-rs test panic");
@@ -138,7 +147,7 @@ impl Verifier {
             Resolution::Reject(e) => return Err(Stop::Fail(e)),
         };
         let alg = allowed_algorithm(&token, &resolved.algorithms)?;
-        let keys = keys_for(&resolved.keys, alg, token.header.kid.as_deref())?;
+        let keys = keys_for(&resolved.keys, alg, token.header.kid.as_deref(), keys_refreshed)?;
         verify_signature(&token, alg, &keys)?;
         let payload_json = token::decode_payload(token.payload)?;
         let claims = Claims::parse(&payload_json, &self.required)?;
@@ -165,11 +174,12 @@ fn allowed_algorithm(token: &Token<'_>, allowed: &Arc<[Algorithm]>) -> Result<Al
 }
 
 /// The key set to verify with: the local one, or what the remote set's policy hands out.
-fn keys_for(keys: &Keys, alg: Algorithm, kid: Option<&str>) -> Result<Arc<KeySet>, Stop> {
+fn keys_for(keys: &Keys, alg: Algorithm, kid: Option<&str>, refreshed: bool) -> Result<Arc<KeySet>, Stop> {
     match keys {
         Keys::Local(set) => Ok(Arc::clone(set)),
         Keys::Remote(set) => match set.lookup(alg, kid) {
             jwks::Lookup::Ready(keys) => Ok(keys),
+            jwks::Lookup::Wait if refreshed => Err(Stop::Fail(set.unavailable_error())),
             jwks::Lookup::Wait => Err(Stop::Refresh),
             jwks::Lookup::Reject(e) => Err(Stop::Fail(e)),
         },

@@ -101,3 +101,14 @@ async fn the_sync_path_never_waits_but_starts_the_fetch() {
     }
     panic!("the background fetch never completed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_unknown_kid_causes_at_most_one_fetch_even_without_a_cooldown() {
+    let key = TestKey::ed25519();
+    let server = Server::start(Answer::Json(key.jwks(), Duration::ZERO)).await;
+    let verifier = remote(&server, 0.0, 600_000.0);
+    verifier.ready().await.unwrap();
+    let stranger = key.sign_text(r#"{"alg":"EdDSA","kid":"stranger"}"#, &claims(json!({})).to_string());
+    assert_eq!(kind(verifier.verify_async(&stranger, NOW).await), "key_not_found");
+    assert_eq!(server.hits(), 2, "the ready() fetch and one refetch for the unknown kid");
+}
