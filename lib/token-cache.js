@@ -9,8 +9,9 @@
  * Entries are keyed by the token's last 43 characters (256 bits of its signature: hashing those is
  * ~10× cheaper than hashing the whole token) and confirmed by comparing the whole token.
  *
- * A hit returns fresh top-level `payload` and `header` objects; their nested objects and arrays are
- * shared between requests with the same token, so they are frozen when the token is first verified.
+ * An entry keeps the verification's outcome as JSON text, so caching a token costs almost nothing;
+ * its first hit parses it once. A hit returns fresh top-level `payload` and `header` objects; their
+ * nested objects and arrays are shared by the hits of that token, so they are frozen.
  */
 
 const KEY_LENGTH = 43
@@ -55,27 +56,25 @@ class TokenCache {
       return undefined
     }
     this.#hits++
-    return { payload: { ...entry.payload }, header: { ...entry.header }, token }
+    entry.result ??= frozenNested(JSON.parse(entry.text).result)
+    return { payload: { ...entry.result.payload }, header: { ...entry.result.header }, token }
   }
 
   /**
-   * Keeps a copy of a verified result; freezes its nested values, which hits share.
-   * @param {{ payload: object, header: object, token: string }} result
+   * Keeps a verified token.
+   * @param {string} token
+   * @param {string} text The verification's outcome, as JSON text.
    * @param {number} from First second the token is valid.
    * @param {number} until First second it is not valid any more.
    * @param {number} generation The key generation it was verified under.
-   * @param {number} bytes Its approximate size.
    */
-  set (result, from, until, generation, bytes) {
-    const key = result.token.slice(-KEY_LENGTH)
+  set (token, text, from, until, generation) {
+    const key = token.slice(-KEY_LENGTH)
     const previous = this.#entries.get(key)
     if (previous !== undefined) this.#remove(key, previous)
+    const bytes = 2 * (token.length + text.length)
     if (bytes > this.#maxBytes) return
-    freezeNested(result.payload)
-    freezeNested(result.header)
-    const payload = { ...result.payload }
-    const header = { ...result.header }
-    this.#entries.set(key, { token: result.token, payload, header, from, until, generation, bytes })
+    this.#entries.set(key, { token, text, result: undefined, from, until, generation, bytes })
     this.#bytes += bytes
     while (this.#entries.size > this.#maxEntries || this.#bytes > this.#maxBytes) {
       const [oldestKey, oldest] = this.#entries.entries().next().value
@@ -103,11 +102,18 @@ class TokenCache {
   }
 }
 
+/** `result` with every object and array inside its payload and header frozen. */
+function frozenNested (result) {
+  freezeInside(result.payload)
+  freezeInside(result.header)
+  return result
+}
+
 /** Freezes every object and array inside `value` (not `value` itself). */
-function freezeNested (value) {
+function freezeInside (value) {
   for (const member of Object.values(value)) {
-    if (member !== null && typeof member === 'object' && !Object.isFrozen(member)) {
-      freezeNested(member)
+    if (member !== null && typeof member === 'object') {
+      freezeInside(member)
       Object.freeze(member)
     }
   }

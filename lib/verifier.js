@@ -13,6 +13,12 @@ const { TokenCache } = require('./token-cache')
  */
 const MAX_CHUNKS = 4
 
+/** Separates the outcomes of a native batch (see `RECORD_SEPARATOR` in src/binding.rs). */
+const RECORD_SEPARATOR = '\u001e'
+
+/** A batch outcome for a token whose keys must be fetched first. */
+const REFRESH = '{"refresh":true}'
+
 /**
  * Verifies OAuth 2.0 JWT access tokens with keys and rules fixed at construction.
  * Build one per configuration and reuse it: keys are imported once.
@@ -108,13 +114,13 @@ class Verifier {
     const size = Math.ceil(queue.length / MAX_CHUNKS)
     for (let start = 0; start < queue.length; start += size) {
       const chunk = queue.slice(start, start + size)
-      this.#native.verifyBatch(chunk.map((item) => item.token), now).then((json) => {
-        const outcomes = JSON.parse(json)
-        chunk.forEach((item, i) => {
-          if (outcomes[i].refresh) {
+      this.#native.verifyBatch(chunk.map((item) => item.token), now).then((texts) => {
+        texts.split(RECORD_SEPARATOR).forEach((text, i) => {
+          const item = chunk[i]
+          if (text === REFRESH) {
             this.#native.verifyAsync(item.token, now).then((outcome) => this.#answer(item, outcome, generation), item.reject)
           } else {
-            this.#answer(item, outcomes[i], generation)
+            this.#answer(item, text, generation)
           }
         })
       }, (err) => chunk.forEach((item) => item.reject(err)))
@@ -134,16 +140,12 @@ class Verifier {
     return this.#cache?.get(token, Math.floor(now / 1000), generation)
   }
 
-  /**
-   * Turns one native outcome (JSON text, or already parsed) into a result and caches it, or throws
-   * (and reports) the error it describes.
-   */
-  #settle (outcome, token, generation) {
-    const size = typeof outcome === 'string' ? outcome.length : 0
-    const { result, from, until, error } = typeof outcome === 'string' ? JSON.parse(outcome) : outcome
+  /** Turns one native outcome (JSON text) into a result and caches it, or throws (and reports) its error. */
+  #settle (text, token, generation) {
+    const { result, from, until, error } = JSON.parse(text)
     if (error) throw events.rejected(fromFailure(error))
     result.token = token
-    this.#cache?.set(result, from, until, generation, (size || 1024) + token.length)
+    this.#cache?.set(token, text, from, until, generation)
     return result
   }
 }

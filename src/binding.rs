@@ -218,7 +218,8 @@ impl NativeVerifier {
         serde_json::to_string(&self.inner.stats()).unwrap_or_else(|_| "{}".to_owned())
     }
 
-    /// Verifies tokens back to back on a libuv worker; resolves to a JSON array of outcomes.
+    /// Verifies tokens back to back on a libuv worker; resolves to their outcomes, each JSON text,
+    /// joined by [`RECORD_SEPARATOR`] (so JS keeps each outcome's text for its token cache).
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn verify_batch(&self, tokens: Vec<String>, now_ms: f64) -> AsyncTask<VerifyBatch> {
         AsyncTask::new(VerifyBatch { verifier: Arc::clone(&self.inner), tokens, now: epoch_seconds(now_ms) })
@@ -228,6 +229,7 @@ impl NativeVerifier {
 /// Sends every cache event, as JSON, to `listener` on the main thread. The listener must not
 /// throw; it does not keep the process alive. Only the first call installs a listener.
 #[napi(catch_unwind)]
+#[cfg_attr(test, allow(dead_code))] // called by Node only; a Rust test cannot make a JS function
 pub fn on_events(listener: Function<String, ()>) -> Result<bool> {
     let tsfn = listener.build_threadsafe_function::<String>().weak::<true>().callee_handled::<false>().build()?;
     Ok(crate::events::set_sink(Box::new(move |event| {
@@ -242,6 +244,11 @@ pub fn on_events(listener: Function<String, ()>) -> Result<bool> {
 pub fn error_kinds() -> Vec<&'static str> {
     Error::KINDS.to_vec()
 }
+
+/// Separates the outcomes of a batch: U+001E never occurs raw in JSON text (a control character
+/// is not white space, and inside strings it must be escaped), and every outcome is JSON text that
+/// was strictly parsed (payload, header) or produced by serde_json (errors).
+const RECORD_SEPARATOR: &str = "\u{1e}";
 
 /// One batch of verifications for the libuv threadpool.
 pub struct VerifyBatch {
@@ -264,7 +271,7 @@ impl Task for VerifyBatch {
                     Attempt::NeedsRefresh => "{\"refresh\":true}".to_owned(),
                 })
                 .collect();
-            format!("[{}]", outcomes.join(","))
+            outcomes.join(RECORD_SEPARATOR)
         }))
         .map_err(|_| napi::Error::new(Status::GenericFailure, "bearer-rs: internal error during verification"))
     }
