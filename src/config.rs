@@ -279,7 +279,7 @@ fn remote(options: &Options, has_local_keys: bool) -> Result<Option<Remote>, Opt
 }
 
 fn milliseconds(option: &'static str, value: f64) -> Result<Duration, OptionError> {
-    if !value.is_finite() || value < 0.0 || value > 1e12 {
+    if !(0.0..=1e12).contains(&value) {
         return Err(OptionError::new(option, "must be a finite, non-negative number of milliseconds"));
     }
     Ok(Duration::from_millis(value as u64))

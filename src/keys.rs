@@ -298,10 +298,10 @@ pub fn import_jwk(jwk: &Jwk, allowed: &[Algorithm]) -> Result<Key, Unusable> {
         None | Some(PublicKeyUse::Signature) => {}
         Some(_) => return Err(Unusable::NotForSignatures),
     }
-    if let Some(ops) = &jwk.common.key_operations {
-        if !ops.contains(&KeyOperations::Verify) {
-            return Err(Unusable::NoVerifyOperation);
-        }
+    if let Some(ops) = &jwk.common.key_operations
+        && !ops.contains(&KeyOperations::Verify)
+    {
+        return Err(Unusable::NoVerifyOperation);
     }
     let declared = match jwk.common.key_algorithm {
         None => None,

@@ -20,6 +20,7 @@ pub fn b64(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+#[allow(clippy::large_enum_variant)]
 enum Signer {
     Rsa(RsaKeyPair, &'static dyn sig::RsaEncoding),
     Ec(EcdsaKeyPair),
