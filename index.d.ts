@@ -50,7 +50,8 @@ export interface JWTPayload {
 
 /** The JOSE header of a verified token. */
 export interface JWTHeader {
-  alg: Algorithm
+  /** One of {@link Algorithm} once verified; typed as a string too, as express-oauth2-jwt-bearer types it. */
+  alg: Algorithm | (string & {})
   kid?: string
   typ?: string
   [parameter: string]: unknown
@@ -263,6 +264,13 @@ export type ErrorKind =
   | 'claim_invalid'
   | 'typ_invalid'
   | 'keys_unavailable'
+  | 'dpop_proof_invalid'
+  | 'dpop_proof_replayed'
+  | 'dpop_nonce_required'
+  | 'binding_mismatch'
+  | 'dpop_scheme_required'
+  | 'token_unbound'
+  | 'certificate_required'
 
 /**
  * Every {@link ErrorKind}, for dashboards and alerts.
@@ -319,6 +327,32 @@ export declare class InsufficientScopeError extends UnauthorizedError {
   code: 'insufficient_scope'
 }
 
+/**
+ * 400 `invalid_dpop_proof`: the DPoP proof is missing members, malformed, replayed or otherwise
+ * unacceptable (RFC 9449 §4.3). `kind` is `dpop_proof_invalid` or `dpop_proof_replayed`, `claim`
+ * the proof member at fault.
+ * @example
+ * if (err instanceof InvalidProofError) log.warn({ kind: err.kind, member: err.claim })
+ */
+export declare class InvalidProofError extends UnauthorizedError {
+  constructor(message?: string)
+  code: 'invalid_dpop_proof'
+}
+
+/**
+ * 401 `use_dpop_nonce` (RFC 9449 §9): `dpop.nonce` is on and the proof's nonce was missing or
+ * stale. `headers` carry the nonce to use in `DPoP-Nonce`.
+ * @example
+ * if (err instanceof UseDpopNonceError) res.set(err.headers) // WWW-Authenticate and DPoP-Nonce
+ */
+export declare class UseDpopNonceError extends UnauthorizedError {
+  constructor(message?: string, details?: { nonce?: string })
+  code: 'use_dpop_nonce'
+  /** The nonce the client must put in its next proof. */
+  nonce?: string
+  headers: { 'WWW-Authenticate': string, 'DPoP-Nonce'?: string }
+}
+
 /** A client of the development issuer's client credentials grant. */
 export interface DevIssuerClient {
   clientId: string
@@ -368,6 +402,7 @@ export interface DevIssuer {
   /** The issuer without the trailing slash: what `issuerBaseURL` takes. */
   readonly issuerBaseURL: string
   readonly jwksUri: string
+  /** The client credentials grant; a request with a `DPoP` proof header gets a DPoP-bound token (`token_type: 'DPoP'`, `cnf.jkt`). */
   readonly tokenEndpoint: string
   readonly audience: string
   readonly algorithm: string
@@ -403,10 +438,13 @@ declare global {
   namespace Express {
     interface Request {
       /** Set by {@link auth} when the request carried a valid access token. */
-      auth?: VerifyResult
+      auth?: AuthResult
     }
   }
 }
+
+/** `req.auth`: express-oauth2-jwt-bearer's name for {@link VerifyResult}. */
+export type AuthResult = VerifyResult
 
 /** Express middleware, as `app.use()` and the route methods take it. */
 export type Middleware = (req: any, res: any, next: (err?: any) => void) => void
@@ -422,15 +460,89 @@ export type JSONPrimitive = string | number | boolean | null
 export type FunctionValidator = (value: unknown, payload: JWTPayload, header: JWTHeader) => unknown
 
 /** A string (the value must be `===` it), a {@link FunctionValidator}, or `false` (see {@link AuthOptions.validators}). */
-export type Validator = FunctionValidator | string | false
+export type Validator = FunctionValidator | string | false | undefined
+
+/** `validators`: the names of express-oauth2-jwt-bearer's default checks, and any claim. */
+export interface Validators {
+  alg: Validator
+  typ: Validator
+  iss: Validator
+  aud: Validator
+  exp: Validator
+  iat: Validator
+  sub: Validator
+  client_id: Validator
+  jti: Validator
+  [claim: string]: Validator
+}
+
+/** A public key: PEM (SPKI), one JWK, or a JWK Set. */
+export type PublicKeyInput = string | JWK | JSONWebKeySet
+
+/** One issuer of {@link MCDOptions}, verified with public keys: discovered from `issuer`, or at `jwksUri`, or `publicKey`. */
+export interface AsymmetricIssuerConfig {
+  /** The issuer URL; the token's `iss` picks this configuration when both normalise alike. */
+  issuer: string
+  /** The only algorithm accepted from this issuer. */
+  alg?: string
+  /** Where this issuer's JWK Set is (no discovery); not with `publicKey`. */
+  jwksUri?: string
+  /** This issuer's key (no fetching); not with `jwksUri`. */
+  publicKey?: PublicKeyInput
+}
+
+/** One issuer of {@link MCDOptions}, verified with a shared secret. */
+export interface SymmetricIssuerConfig {
+  issuer: string
+  /** `HS256`, `HS384` or `HS512`. */
+  alg: string
+  secret: string
+}
+
+export type IssuerConfig = AsymmetricIssuerConfig | SymmetricIssuerConfig
+
+/** What an {@link IssuerResolverFunction} gets: the request's absolute URL and its headers. */
+export interface IssuerResolverContext {
+  url: URL
+  headers: Record<string, string | string[] | undefined>
+}
+
+/** The issuers a resolver allows for one request: URLs or configurations. */
+export type IssuerResolverResult = string[] | IssuerConfig[]
+
+/**
+ * Called once per request that carries a token with an `iss`, before any key is fetched. Select
+ * from an allow-list only: never build an issuer URL from the request. A thrown error refuses the
+ * token (401, the error in `err.cause`).
+ */
+export type IssuerResolverFunction = (context: IssuerResolverContext) => Promise<IssuerResolverResult> | IssuerResolverResult
+
+/** Multiple issuers, each with its own keys: a list, or a resolver per request. */
+export interface MCDOptions {
+  issuers: string | string[] | IssuerConfig[] | IssuerResolverFunction
+}
+
+/** express-oauth2-jwt-bearer's request context type (`{ url, headers }`). */
+export interface RequestContext {
+  url: string
+  headers: Record<string, string | string[] | undefined>
+}
+
+/** express-oauth2-jwt-bearer's `cache` option: `maxEntries` of each part, and a `ttl` in ms. */
+export interface CacheOptions {
+  /** `maxEntries` bounds how many resolver-returned issuers keep a verifier; `ttl` has no effect (metadata is fetched once per issuer). */
+  discovery?: { maxEntries?: number, ttl?: number }
+  /** `ttl` is `cacheMaxAge`; `maxEntries` bounds how many resolver-returned issuers keep a verifier. */
+  jwks?: { maxEntries?: number, ttl?: number }
+}
 
 /**
  * Options of {@link auth}: express-oauth2-jwt-bearer's, plus every {@link VerifierOptions} option.
  * Undefined options are read from the environment when the middleware is built:
  * `ISSUER_BASE_URL`, `AUDIENCE`, `ISSUER`, `JWKS_URI`, `SECRET`, `TOKEN_SIGNING_ALG`.
- * Give `issuerBaseURL`, or `issuer` with `jwksUri`, `jwks`, `publicKey` or `secret`.
+ * Give `issuerBaseURL`, or `issuer` with `jwksUri`, `jwks`, `publicKey` or `secret`, or `mcd`.
  */
-export interface AuthOptions extends Omit<VerifierOptions, 'issuer' | 'audience'> {
+export interface AuthOptions extends Omit<VerifierOptions, 'issuer' | 'audience' | 'tokenSigningAlg'> {
   /** The authorization server; its issuer and keys are discovered (OIDC / RFC 8414 metadata). Env `ISSUER_BASE_URL`. */
   issuerBaseURL?: string
   /** Accepted `iss` value(s); overrides the discovered issuer. Env `ISSUER`. */
@@ -439,6 +551,16 @@ export interface AuthOptions extends Omit<VerifierOptions, 'issuer' | 'audience'
   audience?: string | string[]
   /** URL of the JWK Set, instead of the discovered one. Env `JWKS_URI`. */
   jwksUri?: string
+  /** The one algorithm accepted (a string, as the peer types it; an unsupported one throws at start-up). Env `TOKEN_SIGNING_ALG`. */
+  tokenSigningAlg?: Algorithm | (string & {})
+  /**
+   * Several issuers, each with its own keys: the token's unverified `iss` picks one (normalised as
+   * the peer does) before any key is fetched; an `iss` not allowed is refused without any request.
+   * Not with `issuerBaseURL`, `issuer`, `jwksUri`, `secret`, `publicKey` or `jwks`.
+   */
+  mcd?: MCDOptions
+  /** The peer's cache limits: `jwks.ttl` is `cacheMaxAge`, `maxEntries` bounds the `mcd` resolver's verifiers. */
+  cache?: CacheOptions
   /** How long fetched metadata and keys are used, in milliseconds. Default 600000. */
   cacheMaxAge?: number
   /** Least time between two key fetches for an unknown `kid`, in milliseconds. Default 30000. */
@@ -456,12 +578,81 @@ export interface AuthOptions extends Omit<VerifierOptions, 'issuer' | 'audience'
    * `jti`) and is a no-op for other names; it cannot lift `alg`, `iss`, `aud` or `exp`, which the
    * core always checks (a TypeError at start-up says so). A refusal is 401 `Unexpected '<name>' value`.
    */
-  validators?: Record<string, Validator | undefined>
-  /** Only `{ enabled: false }`: DPoP (RFC 9449) is not supported. */
-  dpop?: { enabled: false, required?: false }
-  /** Only `{ enabled: false }`: certificate-bound tokens (RFC 8705) are not supported. */
-  mtls?: { enabled: false, required?: false }
+  validators?: Partial<Validators>
+  /** DPoP-bound tokens (RFC 9449). Default `{ enabled: true, required: false }`, as express-oauth2-jwt-bearer. */
+  dpop?: DPoPOptions
+  /** Certificate-bound tokens (RFC 8705). Default `{ enabled: false }`; `getCertificate` turns it on. */
+  mtls?: MtlsOptions
+  /**
+   * The client certificate of a request, for certificate-bound tokens behind a TLS-terminating
+   * proxy (e.g. a header the proxy sets). Giving it turns `mtls` on unless `mtls.enabled` is set.
+   * Default: the certificate of the request's own TLS connection. A throw counts as no certificate.
+   */
+  getCertificate?: GetCertificate
 }
+
+/**
+ * DPoP options (RFC 9449): express-oauth2-jwt-bearer's, plus replay and nonce settings.
+ *
+ * - `{ enabled: true, required: false }` (default): Bearer and DPoP; a proof is checked whenever the
+ *   DPoP scheme, a `DPoP` header or a DPoP-bound token (`cnf.jkt`) is seen, and a DPoP-bound token
+ *   sent as a bearer token is refused.
+ * - `{ enabled: true, required: true }`: the DPoP scheme only.
+ * - `{ enabled: false }`: Bearer only; `DPoP` headers and `cnf.jkt` are ignored.
+ * - `{ enabled: false, required: true }` throws at start-up.
+ *
+ * The proof's `htu` is compared with `req.protocol`, the Host (or, with Express's `trust proxy`,
+ * the first `X-Forwarded-Host`) and `req.originalUrl`: behind a proxy, `app.set('trust proxy', …)`.
+ * @example
+ * app.use(auth({ issuerBaseURL, audience, dpop: { required: true, nonce: true } }))
+ */
+export interface DPoPOptions {
+  /** Accept the DPoP scheme and check proofs. Default true. */
+  enabled?: boolean
+  /** Accept only the DPoP scheme. Default false; needs `enabled`. */
+  required?: boolean
+  /** How old a proof's `iat` may be, in seconds. Default 300. */
+  iatOffset?: number
+  /** How far in the future a proof's `iat` may be (clock skew), in seconds. Default 30. */
+  iatLeeway?: number
+  /**
+   * How many proofs the replay cache remembers (about 100 bytes each) for `iatOffset` seconds: a
+   * proof is accepted once. When full, the oldest entry goes first. Default 100000.
+   */
+  jtiCacheSize?: number
+  /** Require a server-provided nonce in proofs (RFC 9449 §9): 401 `use_dpop_nonce` with `DPoP-Nonce`. Default false. */
+  nonce?: boolean
+  /** Seconds between nonce rotations; the current and the previous nonce are accepted. Default 300. */
+  nonceRotation?: number
+  /** The nonce key, at least 32 bytes; give every instance behind one load balancer the same. Default: random per process. */
+  nonceSecret?: string
+}
+
+/**
+ * mTLS options (RFC 8705 §3), as express-oauth2-jwt-bearer's: a token with `cnf["x5t#S256"]` is
+ * accepted only with the client certificate whose DER has that base64url SHA-256.
+ * @example
+ * app.use(auth({ issuerBaseURL, audience, mtls: { enabled: true, required: true } }))
+ */
+export interface MtlsOptions {
+  /** Check certificate-bound tokens. Default false, or true when `getCertificate` is given. */
+  enabled?: boolean
+  /** Refuse tokens that are not certificate-bound. Default false; needs `enabled`. */
+  required?: boolean
+}
+
+/** A client certificate: PEM text (one certificate) or its DER bytes. */
+export type ClientCertificate = string | Buffer | Uint8Array
+
+/**
+ * Reads the client certificate of a request; `undefined` when there is none.
+ * @example
+ * getCertificate: (req) => {
+ *   const pem = req.headers['x-client-cert']
+ *   return typeof pem === 'string' ? decodeURIComponent(pem) : undefined
+ * }
+ */
+export type GetCertificate = (req: any) => ClientCertificate | undefined
 
 /**
  * Middleware that requires a valid access token in the request (RFC 6750 §2: `Authorization:

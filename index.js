@@ -23,6 +23,8 @@ const {
   InvalidRequestError,
   InvalidTokenError,
   InsufficientScopeError,
+  InvalidProofError,
+  UseDpopNonceError,
   errorKinds
 } = require('./lib/errors')
 
@@ -34,6 +36,8 @@ module.exports = {
   InvalidRequestError,
   InvalidTokenError,
   InsufficientScopeError,
+  InvalidProofError,
+  UseDpopNonceError,
   errorKinds,
   createDevIssuer,
   auth,

@@ -6,7 +6,7 @@ const bearer = require('..')
 const { errorKinds: nativeKinds } = require('../binding.js')
 const { KIND_CLASSES, challenge } = require('../lib/errors')
 
-const JS_KINDS = ['token_missing', 'request_invalid', 'insufficient_scope', 'claim_check_failed']
+const JS_KINDS = ['token_missing', 'request_invalid', 'insufficient_scope', 'claim_check_failed', 'dpop_scheme_required', 'token_unbound', 'certificate_required']
 
 test('the kind table covers exactly the Rust core kinds plus the kinds raised in JS', () => {
   assert.deepEqual([...Object.keys(KIND_CLASSES)].sort(), [...JS_KINDS, ...nativeKinds()].sort())

@@ -16,6 +16,8 @@ const { createApp } = require('../example/server')
 const SERVER = path.join(__dirname, '..', 'example', 'server.js')
 const PROVIDER_VARIABLES = ['ISSUER_BASE_URL', 'AUDIENCE', 'ISSUER', 'JWKS_URI', 'SECRET', 'TOKEN_SIGNING_ALG']
 const BARE = 'Bearer realm="api"'
+/** auth() refusals end with the DPoP challenge: DPoP is enabled by default, as in express-oauth2-jwt-bearer. */
+const DPOP = ', DPoP algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA"'
 const MESSAGES = {
   '/api/public': { message: 'Hello from a public endpoint! You don\'t need to be authenticated to see this.' },
   '/api/private': { message: 'Hello from a private endpoint! You need to be authenticated to see this.' },
@@ -125,10 +127,10 @@ describe('the example API against a development issuer (issuerBaseURL)', () => {
     }
   })
 
-  test('/api/private and /api/whoami without a token: 401 with a bare challenge', async () => {
+  test('/api/private and /api/whoami without a token: 401 with bare Bearer and DPoP challenges', async () => {
     for (const route of ['/api/private', '/api/whoami', '/api/private-scoped']) {
       const res = await request(`${api}${route}`)
-      assert.deepEqual([res.status, res.headers['www-authenticate'], res.json], [401, BARE, { message: 'Unauthorized' }])
+      assert.deepEqual([res.status, res.headers['www-authenticate'], res.json], [401, BARE + DPOP, { message: 'Unauthorized' }])
     }
   })
 
@@ -141,7 +143,7 @@ describe('the example API against a development issuer (issuerBaseURL)', () => {
     for (const [token, description] of cases) {
       const res = await request(`${api}/api/private`, bearer(token))
       assert.equal(res.status, 401)
-      assert.equal(res.headers['www-authenticate'], `${BARE}, error="invalid_token", error_description="${description}"`)
+      assert.equal(res.headers['www-authenticate'], `${BARE}, error="invalid_token", error_description="${description}"${DPOP}`)
     }
   })
 
@@ -230,7 +232,7 @@ describe('npm start', () => {
       const withToken = call.includes('$TOKEN')
       const res = parseCurl(await bash(`${tokenCommand[0]}\n${call}`))
       assert.equal(res.status, expected[route][withToken ? 1 : 0], call)
-      if (res.status === 401) assert.equal(res.headers['www-authenticate'], BARE)
+      if (res.status === 401) assert.equal(res.headers['www-authenticate'], BARE + DPOP)
       if (route === '/api/whoami' && withToken) assert.equal(JSON.parse(res.body).sub, 'example-client')
     }
   })

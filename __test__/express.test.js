@@ -7,9 +7,12 @@
  *
  * Differences from express-oauth2-jwt-bearer 1.10, beyond those of token extraction listed in
  * request.test.js and of the scope and claim helpers listed in claims.test.js:
- * - no DPoP: no `DPoP algs="…"` challenge is appended (RFC 9449 §7.1 is for resource servers that
- *   accept DPoP) and a `DPoP` request header is ignored;
- * - no Host header or URL path checks (the peer runs them to build a DPoP `htu`);
+ * - DPoP is enabled by default, as in the peer, so every refusal of auth() carries the `DPoP algs="…"`
+ *   challenge too (RFC 9449 §7.1), listing the algorithms bearer-rs verifies (the peer also lists
+ *   ES256K and ES512, which it cannot verify either); DPoP and mTLS themselves are pinned in
+ *   dpop.test.js and mtls.test.js;
+ * - Host header and URL path checks only for requests whose DPoP proof is checked (the peer runs
+ *   them on every request, though only a proof's `htu` uses the URL);
  * - a successful request with the token in the query gets `Cache-Control: private` (RFC 6750
  *   §2.3: "Server success (2XX status) responses to these requests SHOULD contain a Cache-Control
  *   header with the "private" option"), unless the app set a Cache-Control before;
@@ -125,17 +128,25 @@ async function assertRefused (base, path, req, expected) {
   assert.equal(fallback.body, defaultPage(expected.status))
 }
 
-/** The expected refusal for an error class and message, with the challenge the class builds. */
+/** The `DPoP` challenge auth() adds to every refusal while DPoP is enabled (the default). */
+const DPOP = 'DPoP algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA"'
+
+/** The expected refusal for an error class and message, with the challenge the class builds (as the helpers send it). */
 function refusal (name, kind, message, code) {
   const status = { UnauthorizedError: 401, InvalidRequestError: 400, InvalidTokenError: 401, InsufficientScopeError: 403 }[name]
   const challenge = code ? `${BARE}, error="${code}", error_description="${message.replace(/"/g, "'")}"` : BARE
   return { status, challenge, name, code, kind, message }
 }
 
-const UNAUTHORIZED = refusal('UnauthorizedError', 'token_missing', 'Unauthorized')
-const MALFORMED = refusal('InvalidRequestError', 'request_invalid', "Invalid 'Authorization' header: expected 'Bearer <token>'", 'invalid_request')
-const MORE_THAN_ONE = refusal('InvalidRequestError', 'request_invalid', 'More than one method used for authentication', 'invalid_request')
-const invalidToken = (kind, message) => refusal('InvalidTokenError', kind, message, 'invalid_token')
+/** The same refusal from auth(): the Bearer challenge, then the DPoP one. */
+const byAuth = (expected) => ({ ...expected, challenge: `${expected.challenge}, ${DPOP}` })
+
+const HELPER_UNAUTHORIZED = refusal('UnauthorizedError', 'token_missing', 'Unauthorized')
+const UNAUTHORIZED = byAuth(HELPER_UNAUTHORIZED)
+const MALFORMED = byAuth(refusal('InvalidRequestError', 'request_invalid', "Invalid 'Authorization' header: expected 'Bearer <token>'", 'invalid_request'))
+const MORE_THAN_ONE = byAuth(refusal('InvalidRequestError', 'request_invalid', 'More than one method used for authentication', 'invalid_request'))
+const helperInvalidToken = (kind, message) => refusal('InvalidTokenError', kind, message, 'invalid_token')
+const invalidToken = (kind, message) => byAuth(helperInvalidToken(kind, message))
 const insufficient = (message, scopes) => ({
   ...refusal('InsufficientScopeError', 'insufficient_scope', message, 'insufficient_scope'),
   challenge: `${BARE}, error="insufficient_scope", error_description="${message}", scope="${scopes}"`
@@ -154,7 +165,7 @@ const TABLE = [
   ['a valid token in a POSTed form body', '', { method: 'POST', form: { access_token: VALID } }],
   ['a valid token in a PUT form body, a JSON access_token beside a header', '', { method: 'PUT', ...bearerHeader(VALID), json: { access_token: 'x' } }],
   ['HEAD with a valid token', '', { method: 'HEAD', ...bearerHeader(VALID) }],
-  ['a DPoP header beside a Bearer token (no DPoP support: ignored)', '', { headers: { authorization: `Bearer ${VALID}`, dpop: 'x' } }],
+  ['a DPoP proof beside a Bearer token: 400 invalid_request, as the peer', '', { headers: { authorization: `Bearer ${VALID}`, dpop: 'x' } }, byAuth(refusal('InvalidRequestError', 'request_invalid', 'DPoP proof requires the DPoP authentication scheme, not Bearer', 'invalid_request'))],
   ['Bearer with no token: 400 invalid_request', '', { headers: { authorization: 'Bearer' } }, MALFORMED],
   ['Bearer and a tab before the token: 400', '', { headers: { authorization: `Bearer\t${VALID}` } }, MALFORMED],
   ['Bearer with two words: 400', '', { headers: { authorization: 'Bearer a b' } }, MALFORMED],
@@ -166,7 +177,7 @@ const TABLE = [
   ['a header token and a query token: 400', query(VALID), bearerHeader(VALID), MORE_THAN_ONE],
   ['a header token and a form body token: 400', '', { method: 'POST', ...bearerHeader(VALID), form: { access_token: VALID } }, MORE_THAN_ONE],
   ['a query token and a form body token: 400 with the error in the challenge', query(VALID), { method: 'POST', form: { access_token: VALID } }, MORE_THAN_ONE],
-  ['a repeated access_token parameter: 400', `${query(VALID)}&access_token=x`, {}, refusal('InvalidRequestError', 'request_invalid', "Repeated 'access_token' parameter", 'invalid_request')],
+  ['a repeated access_token parameter: 400', `${query(VALID)}&access_token=x`, {}, byAuth(refusal('InvalidRequestError', 'request_invalid', "Repeated 'access_token' parameter", 'invalid_request'))],
   ['a garbage header token: 401 invalid_token', '', bearerHeader('garbage'), invalidToken('token_malformed', 'Invalid Token or Protected Header formatting')],
   ['a garbage query token: 401 invalid_token', query('garbage'), {}, invalidToken('token_malformed', 'Invalid Token or Protected Header formatting')],
   ['an expired token', '', bearerHeader(token({ exp: NOW_SECONDS - 60 })), invalidToken('token_expired', '"exp" claim timestamp check failed')],
@@ -231,8 +242,8 @@ for (const [label, express] of EXPRESS) {
     })
 
     test('authRequired: false then requiredScopes: 401 Unauthorized without a valid token, 200 with one', async () => {
-      await assertRefused(base, '/optional/scoped', {}, UNAUTHORIZED)
-      await assertRefused(base, '/optional/scoped', bearerHeader('garbage'), UNAUTHORIZED)
+      await assertRefused(base, '/optional/scoped', {}, HELPER_UNAUTHORIZED)
+      await assertRefused(base, '/optional/scoped', bearerHeader('garbage'), HELPER_UNAUTHORIZED)
       assert.equal((await request(base, '/custom/optional/scoped', bearerHeader(VALID))).status, 200)
     })
   })
@@ -284,22 +295,22 @@ for (const [label, express] of EXPRESS) {
 
     test('claimEquals: 200 when equal, 401 invalid_token Unexpected or Missing otherwise', async () => {
       await ok('/org', { org_id: 'org_123' })
-      await assertRefused(base, '/org', bearerHeader(token({ org_id: 'org_999' })), invalidToken('claim_check_failed', "Unexpected 'org_id' value"))
-      await assertRefused(base, '/org', bearerHeader(VALID), invalidToken('claim_missing', "Missing 'org_id' claim"))
+      await assertRefused(base, '/org', bearerHeader(token({ org_id: 'org_999' })), helperInvalidToken('claim_check_failed', "Unexpected 'org_id' value"))
+      await assertRefused(base, '/org', bearerHeader(VALID), helperInvalidToken('claim_missing', "Missing 'org_id' claim"))
     })
 
     test('claimIncludes: 200 when every value is there, 401 otherwise', async () => {
       await ok('/roles', { roles: ['editor', 'admin', 'x'] })
       await ok('/roles', { roles: 'admin editor' })
-      await assertRefused(base, '/roles', bearerHeader(token({ roles: ['admin'] })), invalidToken('claim_check_failed', "Unexpected 'roles' value"))
-      await assertRefused(base, '/roles', bearerHeader(VALID), invalidToken('claim_missing', "Missing 'roles' claim"))
+      await assertRefused(base, '/roles', bearerHeader(token({ roles: ['admin'] })), helperInvalidToken('claim_check_failed', "Unexpected 'roles' value"))
+      await assertRefused(base, '/roles', bearerHeader(VALID), helperInvalidToken('claim_missing', "Missing 'roles' claim"))
     })
 
     test('claimCheck: 200 when the function agrees, 401 with its description otherwise; async functions are awaited', async () => {
       await ok('/check', { foo: 'bar' })
-      await assertRefused(base, '/check', bearerHeader(token({ foo: 'baz' })), invalidToken('claim_check_failed', 'Custom "foo" check failed'))
+      await assertRefused(base, '/check', bearerHeader(token({ foo: 'baz' })), helperInvalidToken('claim_check_failed', 'Custom "foo" check failed'))
       await ok('/check/async', { foo: 'bar' })
-      await assertRefused(base, '/check/async', bearerHeader(token({ foo: 'baz' })), invalidToken('claim_check_failed', 'Invalid Token'))
+      await assertRefused(base, '/check/async', bearerHeader(token({ foo: 'baz' })), helperInvalidToken('claim_check_failed', 'Invalid Token'))
     })
 
     test('claimCheck: an error the function throws reaches the error handler as it is (500)', async () => {
@@ -307,7 +318,7 @@ for (const [label, express] of EXPRESS) {
     })
 
     test('a helper without auth() before it: 401 Unauthorized with a bare challenge', async () => {
-      await assertRefused(base, '/no-auth', bearerHeader(VALID), UNAUTHORIZED)
+      await assertRefused(base, '/no-auth', bearerHeader(VALID), HELPER_UNAUTHORIZED)
     })
 
     test('auth() refuses first: a helper never sees an invalid token', async () => {
@@ -390,7 +401,7 @@ describe('validators', () => {
   test('strict with sub, client_id and jti false: those claims may be absent, typ and iat are still required', async () => {
     const lean = { sub: undefined, client_id: undefined, jti: undefined }
     assert.equal(await status('/strict/claims', token(lean, AT_JWT)), 200)
-    await assertRefused(base, '/strict/claims', bearerHeader(token(lean)), refusal('InvalidTokenError', 'typ_invalid', "Unexpected 'typ' value", 'invalid_token'))
+    await assertRefused(base, '/strict/claims', bearerHeader(token(lean)), invalidToken('typ_invalid', "Unexpected 'typ' value"))
     await assertRefused(base, '/strict/claims', bearerHeader(token({ ...lean, iat: undefined }, AT_JWT)), invalidToken('claim_missing', "Unexpected 'iat' value"))
   })
 
@@ -426,12 +437,12 @@ describe('configuration', () => {
     assert.ok(bearer.auth({ audience: h.DEFAULT_AUDIENCE, jwks: OPTIONS.jwks }))
     throwsType({ audience: null, jwks: OPTIONS.jwks }, "An 'audience' is required to validate the 'aud' claim")
     Object.assign(process.env, { ISSUER_BASE_URL: '', ISSUER: '', AUDIENCE: 'https://api' })
-    throwsType({}, "You must provide 'issuerBaseURL', or both 'issuer' and ('jwksUri', 'secret', 'publicKey' or 'jwks')")
+    throwsType({}, "You must provide 'mcd', 'issuerBaseURL', or both 'issuer' and ('jwksUri', 'secret', 'publicKey' or 'jwks')")
   })
 
   test('missing configuration fails at start-up naming the option, with the peer\'s messages', (t) => {
     withEnv(t, {})
-    const where = "You must provide 'issuerBaseURL', or both 'issuer' and ('jwksUri', 'secret', 'publicKey' or 'jwks')"
+    const where = "You must provide 'mcd', 'issuerBaseURL', or both 'issuer' and ('jwksUri', 'secret', 'publicKey' or 'jwks')"
     throwsType(undefined, where)
     throwsType({ audience: 'a' }, where)
     throwsType({ issuer: 'https://i/' }, where)
@@ -471,12 +482,9 @@ describe('configuration', () => {
     throwsType(null, 'auth(options): options must be an object')
   })
 
-  test('options of the peer that bearer-rs does not implement fail at start-up; DPoP and mTLS may be turned off', () => {
-    throwsType({ ...OPTIONS, mcd: { issuers: ['https://a/'] } }, "'mcd' is not supported: multiple issuers with their own keys are not supported; 'issuer' may list several issuers of one key source")
-    throwsType({ ...OPTIONS, agent: new http.Agent() }, "'agent' is not supported: the native core fetches the keys itself")
-    throwsType({ ...OPTIONS, cache: { jwks: { ttl: 1 } } }, "'cache' is not supported: use 'cacheMaxAge'")
-    throwsType({ ...OPTIONS, dpop: { enabled: true } }, "'dpop' is not supported: DPoP (RFC 9449) is not supported; only { enabled: false } is accepted")
-    throwsType({ ...OPTIONS, getCertificate: () => undefined }, "'getCertificate' is not supported: certificate-bound tokens (RFC 8705) are not supported")
-    assert.ok(bearer.auth({ ...OPTIONS, dpop: { enabled: false }, mtls: { enabled: false } }))
+  test('dpop, mtls and getCertificate are the peer\'s options (their checks: dpop.test.js, mtls.test.js)', () => {
+    assert.ok(bearer.auth({ ...OPTIONS, dpop: { enabled: true, required: true, iatOffset: 60, iatLeeway: 5 } }))
+    assert.ok(bearer.auth({ ...OPTIONS, dpop: { enabled: false }, mtls: { enabled: true, required: true }, getCertificate: () => undefined }))
+    throwsType({ ...OPTIONS, dpop: { enabled: false, required: true } }, 'Invalid DPoP configuration: cannot set "required" to true when "enabled" is false')
   })
 })

@@ -32,16 +32,21 @@ async function kindOf (verifier, token) {
   return err?.kind
 }
 
-/** The kind a request to an app protected by `middlewares` fails with. */
-async function requestKind (middlewares, init) {
+/**
+ * The kind the last of `times` identical requests to an app protected by `middlewares` fails with;
+ * `init` is fetch's init, or a function of the request URL returning it (for DPoP proofs).
+ */
+async function requestKind (middlewares, init, times = 1) {
   const app = express()
   let kind
   app.get('/', ...middlewares, (req, res) => res.end())
   app.use((err, req, res, next) => { kind = err.kind; res.status(err.status).end() })
   const server = app.listen(0, '127.0.0.1')
   await new Promise((resolve) => server.once('listening', resolve))
+  const url = `http://127.0.0.1:${server.address().port}/`
+  const request = typeof init === 'function' ? init(url) : init
   try {
-    await fetch(`http://127.0.0.1:${server.address().port}/`, init)
+    for (let i = 0; i < times; i++) await fetch(url, request)
   } finally {
     server.close()
   }
@@ -49,7 +54,27 @@ async function requestKind (middlewares, init) {
 }
 
 const bearer = (token) => ({ headers: { authorization: `Bearer ${token}` } })
-const checkJwt = () => auth({ ...base, jwks: h.jwks(rsa) })
+const checkJwt = (extra) => auth({ ...base, jwks: h.jwks(rsa), ...extra })
+
+/** A client's DPoP key, as a client sends it, and its RFC 7638 thumbprint. */
+function dpopKey () {
+  const pair = h.freshKeyPair('ES256')
+  const { kid, alg, use, ...publicJwk } = pair.publicJwk
+  const members = JSON.stringify({ crv: publicJwk.crv, kty: publicJwk.kty, x: publicJwk.x, y: publicJwk.y })
+  return { ...pair, publicJwk, jkt: require('node:crypto').createHash('sha256').update(members).digest('base64url') }
+}
+
+/** `Authorization: DPoP <token>` with a proof by `key` for GET `url`; `claims` override the proof's. */
+function dpop (key, token, claims = {}) {
+  return (url) => {
+    const ath = require('node:crypto').createHash('sha256').update(token).digest('base64url')
+    const proof = h.sign({ jti: `${Math.random()}`, htm: 'GET', htu: url, iat: NOW, ath, ...claims }, { ...key, kid: undefined, header: { typ: 'dpop+jwt', jwk: key.publicJwk } })
+    return { headers: { authorization: `DPoP ${token}`, dpop: proof } }
+  }
+}
+
+const client = dpopKey()
+const bound = (key = client) => h.sign(claims({ cnf: { jkt: key.jkt } }), rsa)
 
 /** For every kind, a way to make a request fail with it. */
 const PRODUCERS = {
@@ -72,6 +97,17 @@ const PRODUCERS = {
   claim_missing: () => kindOf(local, h.sign(claims({ exp: undefined }), rsa)),
   claim_invalid: () => kindOf(local, h.sign(claims({ sub: 42 }), rsa)),
   typ_invalid: () => kindOf(createVerifier({ ...base, strict: true, jwks: h.jwks(rsa) }), h.sign(claims(), rsa)),
+  dpop_proof_invalid: () => requestKind([checkJwt()], dpop(client, bound(), { htm: 'POST' })),
+  dpop_proof_replayed: () => {
+    const replayed = dpop(client, bound())
+    let first
+    return requestKind([checkJwt()], (url) => (first ??= replayed(url)), 2)
+  },
+  dpop_nonce_required: () => requestKind([checkJwt({ dpop: { nonce: true, nonceSecret: 'n'.repeat(32) } })], dpop(client, bound())),
+  binding_mismatch: () => requestKind([checkJwt()], dpop(dpopKey(), bound())),
+  dpop_scheme_required: () => requestKind([checkJwt()], bearer(bound())),
+  token_unbound: () => requestKind([checkJwt()], dpop(client, h.sign(claims(), rsa))),
+  certificate_required: () => requestKind([checkJwt({ mtls: { enabled: true } })], bearer(h.sign(claims({ cnf: { 'x5t#S256': 'A'.repeat(43) } }), rsa))),
   keys_unavailable: async () => {
     const port = await h.unusedPort()
     return kindOf(createVerifier({ ...base, jwksUri: `http://127.0.0.1:${port}/jwks` }), h.sign(claims(), rsa))
@@ -98,15 +134,17 @@ describe('failure kinds', () => {
 })
 
 describe('diagnostics channels and stats during an outage', () => {
-  test('report fetches, failures, stale serving, rotation and recovery', async () => {
+  test('report fetches, failures, stale serving, rotation and recovery (channels are process-wide: only this test\'s JWKS counts)', async () => {
     const published = []
     const names = ['jwks:fetch', 'jwks:error', 'jwks:stale', 'jwks:rotated'].map((n) => `bearer-rs:${n}`)
+    let ours
     const listeners = names.map((name) => {
-      const listener = (message) => published.push({ name, message })
+      const listener = (message) => { if (message.uri === ours) published.push({ name, message }) }
       diagnostics.subscribe(name, listener)
       return [name, listener]
     })
     const idp = await h.startIdp({ jwks: h.jwks(rsa) })
+    ours = idp.jwksUri
     try {
       const verifier = createVerifier({ ...base, jwksUri: idp.jwksUri, cacheMaxAge: 0, cooldownDuration: 30 })
       await verifier.ready()

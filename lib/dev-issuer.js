@@ -1,8 +1,9 @@
 'use strict'
 /**
  * A local OAuth 2.0 authorization server for development and tests: it publishes discovery
- * metadata and a JWKS, and issues RFC 9068 JWT access tokens through the client credentials grant,
- * so `npm start` and the test suites get real tokens without an Auth0 or Okta account.
+ * metadata and a JWKS, and issues RFC 9068 JWT access tokens through the client credentials grant
+ * (DPoP-bound, RFC 9449 §5, when the token request carries a DPoP proof), so `npm start` and the
+ * test suites get real tokens without an Auth0 or Okta account.
  * It holds its keys and client secrets in memory and refuses to listen beyond loopback by default.
  */
 const crypto = require('node:crypto')
@@ -12,6 +13,7 @@ const { PATHS, createRequestListener } = require('./dev-issuer/http')
 const { KeyRing, signJws } = require('./dev-issuer/keys')
 const { resolveOptions, resolveSignOptions } = require('./dev-issuer/options')
 const { createTokenEndpoint } = require('./dev-issuer/token-endpoint')
+const { createProofChecker } = require('./dev-issuer/dpop')
 
 /**
  * @typedef {object} DevIssuerClient A registered client of the client credentials grant.
@@ -140,7 +142,8 @@ async function createDevIssuer (options) {
       clients: config.clients,
       audience: config.audience,
       expiresIn: config.tokenLifetime,
-      issue: (claims) => sign(claims)
+      issue: (claims) => sign(claims),
+      checkProof: createProofChecker({ htu: tokenEndpoint, now: config.now })
     }),
     requests
   }))

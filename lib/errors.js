@@ -12,20 +12,29 @@
 const REALM = 'api'
 
 /**
- * Builds a `Bearer` challenge (RFC 6750 §3). Values are kept to the characters §3 allows inside
- * quotes: `"` becomes `'` (as express-oauth2-jwt-bearer writes it), `\` becomes `/`, and any
- * other character outside printable ASCII becomes `?`.
- * @param {{ error?: string, description?: string, scope?: string[] }} [params]
+ * Builds the `WWW-Authenticate` value: a `Bearer` challenge (RFC 6750 §3) and, with `dpop`, a
+ * `DPoP` challenge listing the proof algorithms (RFC 9449 §7.1), as express-oauth2-jwt-bearer
+ * writes them: `Bearer realm="api", DPoP algs="…"`, the error parameters on the challenge of the
+ * scheme the client used (`dpop.scheme`), only the `DPoP` challenge when `dpop.required`. Values are
+ * kept to the characters RFC 6750 §3 allows inside quotes: `"` becomes `'` (as the peer writes it),
+ * `\` becomes `/`, and any other character outside printable ASCII becomes `?`.
+ * @param {{ error?: string, description?: string, scope?: string[],
+ *   dpop?: { algs?: readonly string[], required?: boolean, scheme?: string } }} [params]
  * @returns {string}
  */
-function challenge ({ error, description, scope } = {}) {
-  let value = `Bearer realm="${REALM}"`
+function challenge ({ error, description, scope, dpop } = {}) {
+  const params = []
   if (error) {
-    value += `, error="${quotable(error)}"`
-    if (description) value += `, error_description="${quotable(description)}"`
-    if (scope) value += `, scope="${quotable(scope.join(' '))}"`
+    params.push(`error="${quotable(error)}"`)
+    if (description) params.push(`error_description="${quotable(description)}"`)
+    if (scope) params.push(`scope="${quotable(scope.join(' '))}"`)
   }
-  return value
+  const onDpop = dpop !== undefined && (dpop.required === true || dpop.scheme === 'dpop')
+  const bearer = [`Bearer realm="${REALM}"`, ...(onDpop ? [] : params)].join(', ')
+  if (dpop === undefined) return bearer
+  const algs = dpop.algs?.length ? [`algs="${quotable(dpop.algs.join(' '))}"`] : []
+  const proof = `DPoP ${[...(onDpop ? params : []), ...algs].join(', ')}`
+  return dpop.required ? proof : `${bearer}, ${proof}`
 }
 
 function quotable (text) {
@@ -96,6 +105,44 @@ class InsufficientScopeError extends UnauthorizedError {
   }
 }
 
+/**
+ * The DPoP proof is missing members, malformed, replayed or otherwise unacceptable (RFC 9449 §4.3):
+ * 400 `invalid_dpop_proof`, as express-oauth2-jwt-bearer answers.
+ */
+class InvalidProofError extends UnauthorizedError {
+  /**
+   * @param {string} [message]
+   * @param {{ kind?: string, claim?: string, cause?: unknown }} [details]
+   */
+  constructor (message = 'Invalid DPoP Proof', details = {}) {
+    super(message, { kind: 'dpop_proof_invalid', ...details })
+    this.code = 'invalid_dpop_proof'
+    this.status = 400
+    this.statusCode = 400
+    setChallenge(this)
+  }
+}
+
+/**
+ * The resource server requires a server-provided nonce in the proof, and it was missing or stale
+ * (RFC 9449 §9): 401 `use_dpop_nonce` on the `DPoP` challenge, with the nonce to use in `DPoP-Nonce`.
+ */
+class UseDpopNonceError extends UnauthorizedError {
+  /**
+   * @param {string} [message]
+   * @param {{ kind?: string, claim?: string, nonce?: string }} [details] `nonce`: the value of `DPoP-Nonce`.
+   */
+  constructor (message = 'Resource server requires nonce in DPoP proof', details = {}) {
+    super(message, { kind: 'dpop_nonce_required', ...details })
+    this.code = 'use_dpop_nonce'
+    this.headers = { 'WWW-Authenticate': challenge({ error: this.code, description: message, dpop: { required: true } }) }
+    if (details.nonce !== undefined) {
+      this.nonce = details.nonce
+      this.headers['DPoP-Nonce'] = details.nonce
+    }
+  }
+}
+
 function setChallenge (err, scope) {
   err.headers = { 'WWW-Authenticate': challenge({ error: err.code, description: err.message, scope }) }
 }
@@ -124,20 +171,27 @@ const KIND_CLASSES = Object.freeze({
   claim_missing: InvalidTokenError,
   claim_invalid: InvalidTokenError,
   typ_invalid: InvalidTokenError,
-  keys_unavailable: InvalidTokenError
+  keys_unavailable: InvalidTokenError,
+  dpop_proof_invalid: InvalidProofError,
+  dpop_proof_replayed: InvalidProofError,
+  dpop_nonce_required: UseDpopNonceError,
+  binding_mismatch: InvalidTokenError,
+  dpop_scheme_required: InvalidTokenError,
+  token_unbound: InvalidTokenError,
+  certificate_required: InvalidTokenError
 })
 
 /** Every failure kind, each a stable snake_case name. */
 const errorKinds = Object.freeze(Object.keys(KIND_CLASSES))
 
 /**
- * The error for a failure the core reported as `{ kind, message, claim?, cause? }`.
- * @param {{ kind: string, message: string, claim?: string, cause?: string }} failure
- * @returns {InvalidTokenError}
+ * The error for a failure the core reported as `{ kind, message, claim?, cause?, nonce? }`.
+ * @param {{ kind: string, message: string, claim?: string, cause?: string, nonce?: string }} failure
+ * @returns {UnauthorizedError}
  */
-function fromFailure ({ kind, message, claim, cause }) {
+function fromFailure ({ kind, message, claim, cause, nonce }) {
   const ErrorClass = KIND_CLASSES[kind]
-  return new ErrorClass(message, { kind, claim, cause: cause === undefined ? undefined : new Error(cause) })
+  return new ErrorClass(message, { kind, claim, cause: cause === undefined ? undefined : new Error(cause), nonce })
 }
 
 module.exports = {
@@ -145,6 +199,8 @@ module.exports = {
   InvalidRequestError,
   InvalidTokenError,
   InsufficientScopeError,
+  InvalidProofError,
+  UseDpopNonceError,
   KIND_CLASSES,
   errorKinds,
   challenge,

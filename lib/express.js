@@ -1,16 +1,21 @@
 'use strict'
 /**
  * The Express adapter, a drop-in for express-oauth2-jwt-bearer's `auth()`. Options and their
- * environment variables are read and checked once and one verifier is built; each request then goes
+ * environment variables are read and checked once and one verifier is built (one per issuer with
+ * `mcd`: lib/issuers.js); each request then goes
  * extract (lib/request.js) → verify (lib/verifier.js) → validators → `req.auth` → `next()`, or
- * `next(err)` with the error the client must see. It never writes a response itself; it only adds
- * `Cache-Control: private` when the token came in the query (RFC 6750 §2.3).
+ * `next(err)` with the error the client must see. Sender-constrained tokens are checked after the
+ * validators: DPoP (lib/dpop.js, which also shapes every challenge) and mTLS (lib/mtls.js). It never
+ * writes a response itself; it only adds `Cache-Control: private` when the token came in the query
+ * (RFC 6750 §2.3), and `DPoP-Nonce` when a client should switch to a newer nonce.
  */
 const verifiers = require('./verifier')
-const { getToken } = require('./request')
+const { createDpop } = require('./dpop')
+const { createMtls } = require('./mtls')
 const checks = require('./claims')
 const { InvalidTokenError } = require('./errors')
 const events = require('./events')
+const { assertMcdAlone, cacheSettings, createIssuers } = require('./issuers')
 
 /** express-oauth2-jwt-bearer's environment variables: each is read when its option is undefined. */
 const ENVIRONMENT = Object.freeze({
@@ -24,15 +29,6 @@ const ENVIRONMENT = Object.freeze({
 
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']
 const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512']
-
-/** express-oauth2-jwt-bearer options that bearer-rs does not implement: why, or what to use instead. */
-const UNSUPPORTED = Object.freeze({
-  mcd: "multiple issuers with their own keys are not supported; 'issuer' may list several issuers of one key source",
-  cache: "use 'cacheMaxAge'",
-  dpop: 'DPoP (RFC 9449) is not supported; only { enabled: false } is accepted',
-  mtls: 'certificate-bound tokens (RFC 8705) are not supported; only { enabled: false } is accepted',
-  getCertificate: 'certificate-bound tokens (RFC 8705) are not supported'
-})
 
 /** Default validators of express-oauth2-jwt-bearer that the core always applies, so `false` cannot lift them. */
 const ALWAYS_CHECKED = Object.freeze({
@@ -54,24 +50,31 @@ const ACCESS_TOKEN_TYP = /^(?:application\/)?at\+jwt$/i
  * @throws {TypeError} Naming the option, when the configuration is incomplete or invalid.
  */
 function auth (options = {}) {
-  const { verifierOptions, authRequired, validators } = configure(options)
-  const verifier = verifiers.createVerifier(verifierOptions)
-  const settle = authRequired ? (next, err) => next(err) : (next) => next()
+  const { verifierOptions, authRequired, validators, mcd, maxEntries } = configure(options)
+  const verifier = mcd ? createIssuers(mcd, verifierOptions, maxEntries) : verifiers.createVerifier(verifierOptions)
+  const dpop = createDpop(options.dpop, verifierOptions.currentDate)
+  const mtls = createMtls(options.mtls, options.getCertificate)
+  const settle = authRequired ? (next, err, req) => next(dpop.challenge(err, req)) : (next) => next()
   return function bearerAuth (req, res, next) {
     const query = req.query
-    let token
+    let credentials
     try {
-      token = getToken(req.headers, query, req.body, isFormBody(req), req.method)
+      credentials = dpop.credentials(req, isFormBody(req))
     } catch (err) {
-      return settle(next, events.rejected(err))
+      return settle(next, events.rejected(err), req)
     }
-    const verified = verifier.verify(token)
+    const verified = verifier.verify(credentials.token, req)
     const checked = validators.length === 0 ? verified : verified.then((result) => validate(validators, result).catch((err) => { throw events.rejected(err) }))
     checked.then((result) => {
+      try {
+        if (!dpop.confirm(req, res, credentials, result)) mtls.confirm(req, result)
+      } catch (err) {
+        return settle(next, events.rejected(err), req)
+      }
       req.auth = result
       if (typeof query?.access_token === 'string') keepPrivate(res)
       next()
-    }, (err) => settle(next, err))
+    }, (err) => settle(next, err, req))
   }
 }
 
@@ -90,31 +93,27 @@ function isFormBody (req) {
 
 function configure (options) {
   if (options === null || typeof options !== 'object') throw new TypeError('auth(options): options must be an object')
-  const { authRequired = true, validators, ...rest } = options
+  const { authRequired = true, validators, mcd, cache, dpop, mtls, getCertificate, ...rest } = options
   if (typeof authRequired !== 'boolean') throw new TypeError("'authRequired' must be a boolean")
-  for (const [name, reason] of Object.entries(UNSUPPORTED)) {
-    const value = rest[name]
-    if (value === undefined) continue
-    if (!(['dpop', 'mtls'].includes(name) && value?.enabled === false && value.required !== true)) {
-      throw new TypeError(`'${name}' is not supported: ${reason}`)
-    }
-    delete rest[name]
-  }
   for (const [name, variable] of Object.entries(ENVIRONMENT)) {
     const value = rest[name] !== undefined ? rest[name] : process.env[variable]
     rest[name] = value === '' || value === null ? undefined : value
   }
-  assertComplete(rest)
-  return { verifierOptions: rest, authRequired, validators: compile(validators, rest) }
+  assertComplete(rest, mcd)
+  const { maxEntries, cacheMaxAge } = cacheSettings(cache)
+  if (cacheMaxAge !== undefined) rest.cacheMaxAge = cacheMaxAge
+  return { verifierOptions: rest, authRequired, validators: compile(validators, rest), mcd, maxEntries }
 }
 
 /** The configuration checks of express-oauth2-jwt-bearer, with its messages, as TypeErrors. */
-function assertComplete ({ issuerBaseURL, issuer, jwksUri, secret, publicKey, jwks, audience, tokenSigningAlg, algorithms }) {
+function assertComplete (options, mcd) {
+  const { issuerBaseURL, issuer, jwksUri, secret, publicKey, jwks, audience, tokenSigningAlg, algorithms } = options
   const assert = (ok, message) => {
     if (!ok) throw new TypeError(message)
   }
-  assert(issuerBaseURL || (issuer && (jwksUri || secret || publicKey || jwks)),
-    "You must provide 'issuerBaseURL', or both 'issuer' and ('jwksUri', 'secret', 'publicKey' or 'jwks')")
+  assert(mcd || issuerBaseURL || (issuer && (jwksUri || secret || publicKey || jwks)),
+    "You must provide 'mcd', 'issuerBaseURL', or both 'issuer' and ('jwksUri', 'secret', 'publicKey' or 'jwks')")
+  if (mcd) assertMcdAlone(options)
   assert(!(secret && jwksUri), "You must not provide both a 'secret' and 'jwksUri'")
   assert(!(publicKey && jwksUri), "You must not provide both a 'publicKey' and 'jwksUri'")
   assert(!(publicKey && secret), "You must not provide both a 'publicKey' and 'secret'")

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
 
+use crate::dpop::DpopReason;
 use crate::signature;
 
 /// `value`, when it is safe and useful to repeat in a description: 1 to 32 characters of
@@ -113,11 +114,16 @@ pub enum Error {
         /// What went wrong, e.g. "JWKS fetch from https://… failed: timeout after 5000 ms".
         cause: String,
     },
+    /// A DPoP proof (RFC 9449) was rejected; its kind depends on the reason's family.
+    DpopInvalid {
+        /// Which check failed.
+        reason: DpopReason,
+    },
 }
 
 impl Error {
     /// Every kind name, in declaration order: the list the JS error table must cover.
-    pub const KINDS: [&'static str; 16] = [
+    pub const KINDS: [&'static str; 20] = [
         "token_too_large",
         "token_malformed",
         "algorithm_not_allowed",
@@ -134,6 +140,10 @@ impl Error {
         "claim_invalid",
         "typ_invalid",
         "keys_unavailable",
+        "dpop_proof_invalid",
+        "dpop_proof_replayed",
+        "dpop_nonce_required",
+        "binding_mismatch",
     ];
 
     /// The stable snake_case name of this failure (the JS `err.kind`).
@@ -155,6 +165,7 @@ impl Error {
             Error::ClaimInvalid { .. } => "claim_invalid",
             Error::TypInvalid => "typ_invalid",
             Error::KeysUnavailable { .. } => "keys_unavailable",
+            Error::DpopInvalid { reason } => reason.kind(),
         }
     }
 
@@ -169,6 +180,7 @@ impl Error {
             Error::ClaimMissing { claim } | Error::ClaimInvalid { claim } => Some(claim),
             Error::TypInvalid => Some("typ"),
             Error::AlgorithmNotAllowed { .. } => Some("alg"),
+            Error::DpopInvalid { reason } => reason.claim(),
             _ => None,
         }
     }
@@ -260,6 +272,7 @@ impl fmt::Display for Error {
             Error::KeysUnavailable { .. } => {
                 f.write_str("the signing keys of the token issuer are unavailable")
             }
+            Error::DpopInvalid { reason } => reason.fmt(f),
         }
     }
 }
@@ -288,6 +301,10 @@ mod tests {
             Error::ClaimInvalid { claim: "sub".into() },
             Error::TypInvalid,
             Error::KeysUnavailable { cause: "down".into() },
+            Error::DpopInvalid { reason: DpopReason::HtuMismatch },
+            Error::DpopInvalid { reason: DpopReason::Replayed },
+            Error::DpopInvalid { reason: DpopReason::NonceMissing },
+            Error::DpopInvalid { reason: DpopReason::KeyMismatch },
         ]
     }
 

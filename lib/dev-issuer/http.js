@@ -19,7 +19,7 @@ const READ_METHODS = ['GET', 'HEAD']
 
 /**
  * The `request` listener for the issuer's `http.Server`. `metadata()` and `jwks()` give the
- * documents to serve; `token({ authorization, contentType, body })` answers a token request with
+ * documents to serve; `token({ authorization, contentType, body, dpop })` answers a token request with
  * `{ status, body, headers }`; `requests` is the `{ discovery, jwks, token }` counter object.
  */
 function createRequestListener ({ metadata, jwks, token, requests }) {
@@ -38,8 +38,8 @@ function createRequestListener ({ metadata, jwks, token, requests }) {
       sendJson(res, 413, error, { ...NO_STORE, Connection: 'close' })
       return
     }
-    const { authorization, 'content-type': contentType } = req.headers
-    const response = token({ authorization, contentType, body })
+    const { authorization, 'content-type': contentType, dpop } = req.headers
+    const response = token({ authorization, contentType, body, dpop })
     sendJson(res, response.status, response.body, { ...NO_STORE, ...response.headers })
   }
 

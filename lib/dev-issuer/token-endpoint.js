@@ -1,13 +1,15 @@
 'use strict'
 /**
  * The token endpoint's logic, free of HTTP plumbing: the client credentials grant (RFC 6749 §4.4)
- * with client_secret_basic or client_secret_post authentication, and error responses per §5.2.
+ * with client_secret_basic or client_secret_post authentication, and error responses per §5.2. A
+ * request with a valid DPoP proof gets a DPoP-bound token (RFC 9449 §5).
  */
 const crypto = require('node:crypto')
+const { ProofError } = require('./dpop')
 
 /** The challenge sent with every 401: RFC 9110 §15.5.2 requires one, RFC 6749 §5.2 names Basic. */
 const BASIC_CHALLENGE = 'Basic realm="dev-issuer"'
-const STATUS = { invalid_request: 400, invalid_client: 401, invalid_scope: 400, unsupported_grant_type: 400 }
+const STATUS = { invalid_request: 400, invalid_client: 401, invalid_scope: 400, unsupported_grant_type: 400, invalid_dpop_proof: 400 }
 const BASIC_CREDENTIALS = /^Basic +([A-Za-z0-9+/]+=*) *$/i
 /** The request parameters read; RFC 6749 §3.2 has the server ignore any other. */
 const PARAMETERS = new Set(['grant_type', 'client_id', 'client_secret', 'scope', 'audience'])
@@ -23,10 +25,11 @@ class TokenError extends Error {
 /**
  * The token endpoint for `clients` (`{ clientId, clientSecret, scope }`), which issues tokens for
  * `audience` through `issue(claims)` and reports `expiresIn` seconds. It returns
- * `respond({ authorization, contentType, body })` → `{ status, body, headers }`, `body` being the
- * request body Buffer, the Authorization and Content-Type headers possibly undefined.
+ * `respond({ authorization, contentType, body, dpop })` → `{ status, body, headers }`, `body` being
+ * the request body Buffer, the Authorization, Content-Type and DPoP headers possibly undefined.
+ * `checkProof(proof)` returns the thumbprint of a valid DPoP proof's key or throws a ProofError.
  */
-function createTokenEndpoint ({ clients, audience, expiresIn, issue }) {
+function createTokenEndpoint ({ clients, audience, expiresIn, issue, checkProof }) {
   const registered = new Map(clients.map((client) => [client.clientId, {
     ...client,
     secretDigest: sha256(client.clientSecret),
@@ -70,7 +73,18 @@ function createTokenEndpoint ({ clients, audience, expiresIn, issue }) {
     return [...new Set(scopes)].join(' ')
   }
 
-  return function respond ({ authorization, contentType, body }) {
+  /** The `cnf` of a DPoP-bound token for the request's proof (RFC 9449 §6.1), or undefined without one. */
+  function confirmation (dpop) {
+    if (dpop === undefined) return undefined
+    try {
+      return { jkt: checkProof(dpop) }
+    } catch (error) {
+      if (error instanceof ProofError) throw new TokenError('invalid_dpop_proof', error.message)
+      throw error
+    }
+  }
+
+  return function respond ({ authorization, contentType, body, dpop }) {
     try {
       const params = parseParameters(contentType, body)
       const grantType = params.get('grant_type')
@@ -84,10 +98,11 @@ function createTokenEndpoint ({ clients, audience, expiresIn, issue }) {
         throw new TokenError('invalid_request', `audience must be omitted or be ${audience}`)
       }
       const scope = grantScope(client, params.get('scope'))
-      const accessToken = issue({ sub: client.clientId, client_id: client.clientId, scope })
+      const cnf = confirmation(dpop)
+      const accessToken = issue({ sub: client.clientId, client_id: client.clientId, scope, cnf })
       return {
         status: 200,
-        body: { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope },
+        body: { access_token: accessToken, token_type: cnf ? 'DPoP' : 'Bearer', expires_in: expiresIn, scope },
         headers: {}
       }
     } catch (error) {
