@@ -3,7 +3,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const bearer = require('..')
-const { errorKinds: nativeKinds } = require('../binding.js')
+const { errorKinds: nativeKinds } = require('../lib/native')
 const { KIND_CLASSES, challenge } = require('../lib/errors')
 
 const JS_KINDS = ['token_missing', 'request_invalid', 'insufficient_scope', 'claim_check_failed', 'dpop_scheme_required', 'token_unbound', 'certificate_required']

@@ -12,7 +12,7 @@
  * `{ false, * }` accepts only Bearer, ignores `DPoP` headers and `cnf.jkt` (RFC 9449 §7.1 on
  * resource servers unaware of DPoP), and adds no `DPoP` challenge. `{ false, true }` throws.
  */
-const { NativeDpop, dpopAlgorithms } = require('../binding.js')
+const { NativeDpop, dpopAlgorithms } = require('./native')
 const { getCredentials, requestUrl } = require('./request')
 const { InvalidRequestError, InvalidTokenError, UnauthorizedError, challenge, fromFailure } = require('./errors')
 

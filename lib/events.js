@@ -10,7 +10,7 @@
  */
 const diagnostics = require('node:diagnostics_channel')
 const { debuglog } = require('node:util')
-const { onEvents } = require('../binding.js')
+const { onEvents } = require('./native')
 
 const debug = debuglog('bearer-rs')
 

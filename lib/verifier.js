@@ -1,6 +1,6 @@
 'use strict'
 
-const { NativeVerifier } = require('../binding.js')
+const { NativeVerifier } = require('./native')
 const { InvalidTokenError, fromFailure } = require('./errors')
 const events = require('./events')
 const { agentFetch, agentId } = require('./agent-fetch')
