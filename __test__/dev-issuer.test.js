@@ -122,7 +122,8 @@ test('serves the same discovery document at the OpenID and RFC 8414 addresses', 
     response_types_supported: ['token'],
     scopes_supported: ['read:messages', 'write:messages'],
     id_token_signing_alg_values_supported: ['RS256'],
-    token_endpoint_auth_signing_alg_values_supported: ['RS256']
+    token_endpoint_auth_signing_alg_values_supported: ['RS256'],
+    dpop_signing_alg_values_supported: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']
   }
   assert.deepEqual(await getJson(`${issuer.issuerBaseURL}/.well-known/openid-configuration`), expected)
   assert.deepEqual(await getJson(`${issuer.issuerBaseURL}/.well-known/oauth-authorization-server`), expected)

@@ -181,6 +181,12 @@ describe('the example API against a development issuer (issuerBaseURL)', () => {
     assert.equal(other.headers['access-control-allow-origin'], 'http://localhost:3000')
   })
 
+  test('CORS lets a browser client read the challenge and a DPoP nonce of a refusal', async () => {
+    const refused = await request(`${api}/api/private`, { headers: { origin: 'http://localhost:3000' } })
+    assert.equal(refused.status, 401)
+    assert.equal(refused.headers['access-control-expose-headers'], 'WWW-Authenticate,DPoP-Nonce')
+  })
+
   test('CORS with several origins answers each allowed origin with itself and no other', async (t) => {
     const app = createApp({ auth: { issuerBaseURL: issuer.issuerBaseURL, audience: issuer.audience }, corsOrigin: ['https://a.example', 'https://b.example'] })
     const other = app.listen(0, '127.0.0.1')

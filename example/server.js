@@ -27,7 +27,7 @@ const DEFAULT_PORT = 3001
 function createApp ({ auth: authOptions, corsOrigin = DEFAULT_ORIGIN } = {}) {
   const app = express()
   const checkJwt = auth(authOptions)
-  app.use(cors({ origin: corsOrigin }))
+  app.use(cors({ origin: corsOrigin, exposedHeaders: ['WWW-Authenticate', 'DPoP-Nonce'] }))
 
   app.get('/api/public', (req, res) => {
     res.json({ message: 'Hello from a public endpoint! You don\'t need to be authenticated to see this.' })

@@ -10,10 +10,13 @@ const crypto = require('node:crypto')
 const http = require('node:http')
 const net = require('node:net')
 const { PATHS, createRequestListener } = require('./dev-issuer/http')
-const { KeyRing, signJws } = require('./dev-issuer/keys')
+const { ALGORITHMS, KeyRing, signJws } = require('./dev-issuer/keys')
 const { resolveOptions, resolveSignOptions } = require('./dev-issuer/options')
 const { createTokenEndpoint } = require('./dev-issuer/token-endpoint')
 const { createProofChecker } = require('./dev-issuer/dpop')
+
+/** The algorithms the token endpoint accepts DPoP proofs with (RFC 9449 §5.1). */
+const DPOP_ALGORITHMS = Object.keys(ALGORITHMS)
 
 /**
  * @typedef {object} DevIssuerClient A registered client of the client credentials grant.
@@ -131,7 +134,8 @@ async function createDevIssuer (options) {
       response_types_supported: ['token'],
       scopes_supported: scopesSupported,
       id_token_signing_alg_values_supported: algorithms,
-      token_endpoint_auth_signing_alg_values_supported: algorithms
+      token_endpoint_auth_signing_alg_values_supported: algorithms,
+      dpop_signing_alg_values_supported: DPOP_ALGORITHMS
     }
   }
 
