@@ -12,7 +12,7 @@ use crate::claims::Rules;
 use crate::fetch::{self, CustomTransport, FetchPolicy};
 use crate::keys::KeySet;
 use crate::refresh::Timing;
-use crate::signature::{self, SUPPORTED};
+use crate::signature::{self, ASYMMETRIC, SUPPORTED};
 
 /// Default for `clockTolerance`, in seconds (as express-oauth2-jwt-bearer).
 pub const DEFAULT_CLOCK_TOLERANCE: f64 = 5.0;
@@ -187,7 +187,7 @@ fn algorithms(names: &[String], symmetric_key: bool) -> Result<Vec<Algorithm>, O
                 "is required with 'secret': pin the HMAC algorithm, e.g. ['HS256'] (or set 'tokenSigningAlg')",
             ));
         }
-        return Ok(SUPPORTED.into_iter().filter(|a| !signature::is_symmetric(*a)).collect());
+        return Ok(ASYMMETRIC.to_vec());
     }
     let mut algs = Vec::with_capacity(names.len());
     for name in names {

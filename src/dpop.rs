@@ -44,17 +44,7 @@ pub const MAX_NONCE_ROTATION: i64 = 86_400;
 pub const MIN_NONCE_SECRET: usize = 32;
 
 /// The algorithms a proof may be signed with: every supported asymmetric one (RFC 9449 §4.2).
-pub const ALGORITHMS: [Algorithm; 9] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-];
+pub const ALGORITHMS: [Algorithm; 9] = signature::ASYMMETRIC;
 
 /// DPoP options before validation, as the JS API names them under `dpop`.
 #[derive(Debug, Clone, Default)]

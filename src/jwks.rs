@@ -18,7 +18,7 @@ use crate::fetch::{FetchPolicy, Fetcher};
 use crate::flight::{Flight, lock};
 use crate::keys::KeySet;
 use crate::refresh::{self, Decision, Timing};
-use crate::signature::{self, SUPPORTED};
+use crate::signature::ASYMMETRIC;
 
 /// What a verification gets from the key set.
 pub enum Lookup {
@@ -222,9 +222,8 @@ impl RemoteKeySet {
             held.policy.last_attempt = Some(started);
             held.stats.fetches += 1;
         }
-        let asymmetric: Vec<Algorithm> = SUPPORTED.into_iter().filter(|a| !signature::is_symmetric(*a)).collect();
         let result = match self.fetcher.get(&self.uri).await {
-            Ok(body) => KeySet::from_jwks(&body, &asymmetric, self.max_keys)
+            Ok(body) => KeySet::from_jwks(&body, &ASYMMETRIC, self.max_keys)
                 .map(|keys| (keys, document_hash(&body)))
                 .map_err(|e| format!("the JWK Set {e}")),
             Err(e) => Err(e.to_string()),

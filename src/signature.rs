@@ -7,8 +7,9 @@ use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self as lc, ParsedPublicKey, RsaPublicKeyComponents};
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
-/// Every algorithm bearer-rs verifies, in the order the JS docs list them.
-pub const SUPPORTED: [Algorithm; 12] = [
+/// Every public-key algorithm bearer-rs verifies: the default allow-list for remote and public
+/// keys, and the algorithms of DPoP proofs (RFC 9449 §4.2).
+pub const ASYMMETRIC: [Algorithm; 9] = [
     Algorithm::RS256,
     Algorithm::RS384,
     Algorithm::RS512,
@@ -18,6 +19,19 @@ pub const SUPPORTED: [Algorithm; 12] = [
     Algorithm::ES256,
     Algorithm::ES384,
     Algorithm::EdDSA,
+];
+
+/// Every algorithm bearer-rs verifies, in the order the JS docs list them: [`ASYMMETRIC`], then HMAC.
+pub const SUPPORTED: [Algorithm; 12] = [
+    ASYMMETRIC[0],
+    ASYMMETRIC[1],
+    ASYMMETRIC[2],
+    ASYMMETRIC[3],
+    ASYMMETRIC[4],
+    ASYMMETRIC[5],
+    ASYMMETRIC[6],
+    ASYMMETRIC[7],
+    ASYMMETRIC[8],
     Algorithm::HS256,
     Algorithm::HS384,
     Algorithm::HS512,

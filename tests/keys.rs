@@ -7,7 +7,7 @@ use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::KeyPair;
 use base64::Engine;
 use bearer_rs::keys::{KeyError, KeySet, Unusable};
-use bearer_rs::signature::SUPPORTED;
+use bearer_rs::signature::ASYMMETRIC;
 use bearer_rs::{Error, Options};
 
 use common::*;
@@ -15,7 +15,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
 fn asymmetric() -> Vec<Algorithm> {
-    SUPPORTED.into_iter().filter(|a| !bearer_rs::signature::is_symmetric(*a)).collect()
+    ASYMMETRIC.to_vec()
 }
 
 fn import(keys: Vec<Value>) -> Result<KeySet, KeyError> {
