@@ -386,24 +386,9 @@ function appFor (express, lib, idp, calls) {
 }
 
 /** One request over a fresh connection: `{ status, challenge, auth }`. */
-function send (base, { method = 'GET', path, headers = {}, form, json }) {
-  const body = form !== undefined ? new URLSearchParams(form).toString() : json !== undefined ? JSON.stringify(json) : undefined
-  const type = form !== undefined ? 'application/x-www-form-urlencoded' : 'application/json'
-  const allHeaders = body === undefined ? headers : { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body) }
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method, headers: allHeaders, agent: false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk) => { text += chunk })
-      res.on('end', () => resolve({
-        status: res.statusCode,
-        challenge: res.headers['www-authenticate'],
-        auth: text === '' ? undefined : JSON.parse(text).auth
-      }))
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
+async function send (base, { path, ...options }) {
+  const { status, headers, body } = await h.request(`${base}${path}`, options)
+  return { status, challenge: headers['www-authenticate'], auth: body === '' ? undefined : JSON.parse(body).auth }
 }
 
 /** The `Bearer` challenge and the `DPoP` one the peer appends to auth() errors. */

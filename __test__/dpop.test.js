@@ -86,20 +86,7 @@ function proof (key, { method = 'GET', url, accessToken, claims = {}, header = {
 }
 
 /** One request over a fresh connection: `{ status, headers, body }`. */
-function request (base, path, { method = 'GET', headers = {}, form } = {}) {
-  const body = form === undefined ? undefined : new URLSearchParams(form).toString()
-  const all = body === undefined ? headers : { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method, headers: all, agent: false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk) => { text += chunk })
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }))
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
+const request = (base, path, options) => h.request(`${base}${path}`, options)
 
 /** Serves `app` on 127.0.0.1:0 until `register`'s teardown; resolves to its base URL. */
 async function serve (app, register) {

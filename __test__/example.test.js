@@ -6,7 +6,7 @@
  */
 const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
-const http = require('node:http')
+const h = require('./helpers')
 const path = require('node:path')
 const { execFile, execFileSync, spawn } = require('node:child_process')
 const { once } = require('node:events')
@@ -37,21 +37,7 @@ function decode (token) {
 }
 
 /** One request over a fresh connection: `{ status, headers, body }` with `json` parsed when it is JSON. */
-function request (url, { method = 'GET', headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent: false }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk) => { body += chunk })
-      res.on('end', () => {
-        const json = /json/.test(res.headers['content-type'] ?? '') ? JSON.parse(body) : undefined
-        resolve({ status: res.statusCode, headers: res.headers, body, json })
-      })
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
+const request = h.request
 
 const bearer = (token) => ({ headers: { authorization: `Bearer ${token}` } })
 

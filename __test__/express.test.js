@@ -58,21 +58,7 @@ function dump (err, req, res, next) {
 }
 
 /** One request over a fresh connection: `{ status, headers, body }`. */
-function request (base, path, { method = 'GET', headers = {}, form, json } = {}) {
-  const body = form !== undefined ? new URLSearchParams(form).toString() : json !== undefined ? JSON.stringify(json) : undefined
-  const type = form !== undefined ? 'application/x-www-form-urlencoded' : 'application/json'
-  const allHeaders = body === undefined ? headers : { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body) }
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method, headers: allHeaders, agent: false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk) => { text += chunk })
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }))
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
+const request = (base, path, options) => h.request(`${base}${path}`, options)
 
 /** Serves `app` on 127.0.0.1:0 until the end of the suite or test; resolves to its base URL. */
 async function serve (app, register) {
@@ -103,15 +89,7 @@ function app (express, routes) {
 const echo = (req, res) => res.json({ hasAuth: 'auth' in req, auth: req.auth ?? null })
 
 /** Replaces the peer's six environment variables for one test (those not in `values` are unset). */
-function withEnv (t, values) {
-  const saved = Object.fromEntries(ENV_NAMES.map((name) => [name, process.env[name]]))
-  const set = (name, value) => {
-    if (value === undefined) delete process.env[name]
-    else process.env[name] = value
-  }
-  for (const name of ENV_NAMES) set(name, values[name])
-  t.after(() => ENV_NAMES.forEach((name) => set(name, saved[name])))
-}
+const withEnv = (t, values) => h.withEnv(t, ENV_NAMES, values)
 
 /**
  * Asserts a refusal under both handlers: `expected` is `{ status, challenge, name, code, kind, message }`

@@ -20,15 +20,7 @@ const AUDIENCE = h.DEFAULT_AUDIENCE
 const ENV_NAMES = ['ISSUER_BASE_URL', 'AUDIENCE', 'ISSUER', 'JWKS_URI', 'SECRET', 'TOKEN_SIGNING_ALG', 'NODE_ENV']
 
 /** Replaces the peer's environment variables and NODE_ENV for one test (those not in `values` are unset). */
-function withEnv (t, values = {}) {
-  const saved = Object.fromEntries(ENV_NAMES.map((name) => [name, process.env[name]]))
-  const set = (name, value) => {
-    if (value === undefined) delete process.env[name]
-    else process.env[name] = value
-  }
-  for (const name of ENV_NAMES) set(name, values[name])
-  t.after(() => ENV_NAMES.forEach((name) => set(name, saved[name])))
-}
+const withEnv = (t, values) => h.withEnv(t, ENV_NAMES, values)
 
 /** Starts loopback identity providers, each serving its own fresh key; closed after the test. */
 async function idps (t, count) {

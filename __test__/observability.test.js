@@ -135,16 +135,14 @@ describe('failure kinds', () => {
 
 describe('diagnostics channels and stats during an outage', () => {
   test('report fetches, failures, stale serving, rotation and recovery (channels are process-wide: only this test\'s JWKS counts)', async () => {
+    const idp = await h.startIdp({ jwks: h.jwks(rsa) })
     const published = []
     const names = ['jwks:fetch', 'jwks:error', 'jwks:stale', 'jwks:rotated'].map((n) => `bearer-rs:${n}`)
-    let ours
     const listeners = names.map((name) => {
-      const listener = (message) => { if (message.uri === ours) published.push({ name, message }) }
+      const listener = (message) => { if (message.uri === idp.jwksUri) published.push({ name, message }) }
       diagnostics.subscribe(name, listener)
       return [name, listener]
     })
-    const idp = await h.startIdp({ jwks: h.jwks(rsa) })
-    ours = idp.jwksUri
     try {
       const verifier = createVerifier({ ...base, jwksUri: idp.jwksUri, cacheMaxAge: 0, cooldownDuration: 30 })
       await verifier.ready()

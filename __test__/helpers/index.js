@@ -4,5 +4,6 @@ module.exports = {
   ...require('./tokens'),
   ...require('./idp'),
   ...require('./tls'),
-  ...require('./expect')
+  ...require('./expect'),
+  ...require('./http')
 }
