@@ -11,7 +11,8 @@
  */
 const crypto = require('node:crypto')
 const verifiers = require('./verifier')
-const { InvalidRequestError, InvalidTokenError } = require('./errors')
+const { InvalidTokenError } = require('./errors')
+const { requestUrl } = require('./request')
 const events = require('./events')
 const { Lru } = require('./lru')
 
@@ -20,8 +21,6 @@ const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512']
 const DEFAULT_MAX_TOKEN_LENGTH = 16384
 /** The default `maxEntries` of express-oauth2-jwt-bearer's discovery and JWKS caches. */
 const DEFAULT_MAX_ENTRIES = 100
-/** A host as the peer accepts it: an RFC 3986 reg-name or a bracketed IPv6 literal, and a port. */
-const HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 const BASE64URL = /^[A-Za-z0-9_-]+$/
 const KEYS_UNAVAILABLE = 'the signing keys of the token issuer are unavailable'
 
@@ -322,31 +321,17 @@ function normalizedIssuerOf (token, maxTokenLength) {
 }
 
 /**
- * What a resolver function gets: the request's absolute URL (`req.protocol`, which honours Express's
- * `trust proxy`, the Host or trusted X-Forwarded-Host, `req.originalUrl`) and its headers.
- * @throws {InvalidRequestError} 400 for a Host header that is no host (RFC 9110 §7.2), as the peer.
+ * What a resolver function gets: the request's absolute URL, as `lib/request.js` makes it for DPoP
+ * (`req.protocol`, the Host or, from a proxy Express trusts, X-Forwarded-Host, `req.originalUrl`),
+ * and its headers.
+ * @throws {InvalidRequestError} 400 for a malformed Host or request path, as the peer answers.
  */
 function resolverContext (req) {
-  const host = requestHost(req)
-  const protocol = req.protocol ?? (req.socket?.encrypted ? 'https' : 'http')
-  let url
   try {
-    if (typeof host !== 'string' || !HOST.test(host)) throw new TypeError('invalid host')
-    url = new URL(`${protocol}://${host}${req.originalUrl ?? req.url}`)
-  } catch {
-    throw events.rejected(new InvalidRequestError('Invalid Host header'))
+    return { url: new URL(requestUrl(req)), headers: req.headers }
+  } catch (err) {
+    throw events.rejected(err)
   }
-  return { url, headers: req.headers }
-}
-
-/** The Host header, or the first X-Forwarded-Host when Express trusts the proxy that sent it. */
-function requestHost (req) {
-  const forwarded = req.headers['x-forwarded-host']
-  const trust = req.app?.get?.('trust proxy fn')
-  if (typeof forwarded === 'string' && forwarded !== '' && typeof trust === 'function' && trust(req.socket?.remoteAddress, 0)) {
-    return forwarded.split(',')[0].trim()
-  }
-  return req.headers.host
 }
 
 /** A reported 401 `invalid_token`. */
