@@ -140,13 +140,15 @@ class Verifier {
     return this.#cache?.get(token, Math.floor(now / 1000), generation)
   }
 
-  /** Turns one native outcome (JSON text) into a result and caches it, or throws (and reports) its error. */
+  /**
+   * Turns one native outcome (JSON text: `[from, until, header, payload]` or `{ error }`) into a
+   * result and caches it, or throws (and reports) its error.
+   */
   #settle (text, token, generation) {
-    const { result, from, until, error } = JSON.parse(text)
-    if (error) throw events.rejected(fromFailure(error))
-    result.token = token
-    this.#cache?.set(token, text, from, until, generation)
-    return result
+    const outcome = JSON.parse(text)
+    if (!Array.isArray(outcome)) throw events.rejected(fromFailure(outcome.error))
+    this.#cache?.set(token, text, outcome[0], outcome[1], generation)
+    return { payload: outcome[3], header: outcome[2], token }
   }
 }
 
