@@ -73,11 +73,8 @@ pub fn decode(token: &str, max_len: usize) -> Result<Token<'_>, Error> {
     if has_scheme_prefix(token) {
         return Err(Error::Malformed(Malformed::SchemePrefix));
     }
+    let (first, second) = segment_ends(token).ok_or(Error::Malformed(Malformed::Segments))?;
     let bytes = token.as_bytes();
-    let mut dots = bytes.iter().enumerate().filter(|(_, b)| **b == b'.').map(|(i, _)| i);
-    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
-        return Err(Error::Malformed(Malformed::Segments));
-    };
     let header_json = base64url::decode(&bytes[..first])
         .ok_or(Error::Malformed(Malformed::Base64(Part::Header)))?;
     let header = parse_header(&header_json)?;
@@ -102,6 +99,14 @@ pub fn json_error(part: Part, e: JsonError) -> Error {
         JsonError::NotObject => Malformed::NotObject(part),
         JsonError::DuplicateMember => Malformed::DuplicateMember(part),
     })
+}
+
+/// The positions of the two dots of a three-segment token (found with `str::find`, which scans a
+/// word at a time), or `None` for any other number of dots.
+fn segment_ends(token: &str) -> Option<(usize, usize)> {
+    let first = token.find('.')?;
+    let second = first + 1 + token[first + 1..].find('.')?;
+    if token[second + 1..].contains('.') { None } else { Some((first, second)) }
 }
 
 /// `Bearer eyJ…` or `DPoP eyJ…` passed where the bare token belongs.
