@@ -33,6 +33,11 @@ impl Flight {
         lock(&self.slot).is_some()
     }
 
+    /// A way to wait for the running task, if one is running.
+    pub fn join(&self) -> Option<Landing> {
+        lock(&self.slot).as_ref().map(|running| Landing(running.clone()))
+    }
+
     /// Starts `task()` on `runtime` unless a task is running, and returns a way to wait for
     /// whichever task is running now.
     pub fn start<F>(&self, runtime: &Handle, task: impl FnOnce() -> F) -> Landing

@@ -15,7 +15,7 @@ use tokio::runtime::Handle;
 use crate::error::Error;
 use crate::events::{self, Event};
 use crate::fetch::{FetchPolicy, Fetcher};
-use crate::flight::{Flight, lock};
+use crate::flight::{Flight, Landing, lock};
 use crate::keys::KeySet;
 use crate::refresh::{self, Decision, Timing};
 use crate::signature::ASYMMETRIC;
@@ -138,8 +138,7 @@ impl RemoteKeySet {
         match (decision, keys) {
             (Decision::Fresh, Some(keys)) => Lookup::Ready(keys),
             (Decision::RefreshAhead, Some(keys)) => {
-                drop(held);
-                self.start_fetch();
+                self.fetch(&mut held);
                 Lookup::Ready(keys)
             }
             (Decision::ServeStale { retry }, Some(keys)) => {
@@ -153,9 +152,8 @@ impl RemoteKeySet {
                         stale_until: held.fetched_at_wall.map_or(0, |at| epoch_ms(at + self.timing.stale_max_age)),
                     });
                 }
-                drop(held);
                 if retry {
-                    self.start_fetch();
+                    self.fetch(&mut held);
                 }
                 Lookup::Ready(keys)
             }
@@ -176,8 +174,7 @@ impl RemoteKeySet {
             let mut held = lock(&self.held);
             held.policy.in_flight = self.flight.is_running();
             let decision = refresh::decide(&held.policy, &self.timing, Instant::now(), false);
-            drop(held);
-            (decision == Decision::Fetch).then(|| self.start_fetch())
+            if decision == Decision::Fetch { self.fetch(&mut held) } else { None }
         };
         if let Some(landing) = landing {
             landing.wait().await;
@@ -210,18 +207,22 @@ impl RemoteKeySet {
         stats
     }
 
-    fn start_fetch(self: &Arc<Self>) -> crate::flight::Landing {
+    /// Carries out a decision to fetch, with `held` locked (as when deciding) so that no other
+    /// caller decides between the decision and the attempt being on record: joins the fetch the
+    /// decision saw in flight (`None` if it has just ended: its outcome is in `held` already), or
+    /// starts one.
+    fn fetch(self: &Arc<Self>, held: &mut Held) -> Option<Landing> {
+        if held.policy.in_flight {
+            return self.flight.join();
+        }
+        let started = Instant::now();
+        held.policy.last_attempt = Some(started);
+        held.stats.fetches += 1;
         let this = Arc::clone(self);
-        self.flight.start(&self.runtime, move || async move { this.fetch_once().await })
+        Some(self.flight.start(&self.runtime, move || async move { this.fetch_once(started).await }))
     }
 
-    async fn fetch_once(&self) {
-        let started = Instant::now();
-        {
-            let mut held = lock(&self.held);
-            held.policy.last_attempt = Some(started);
-            held.stats.fetches += 1;
-        }
+    async fn fetch_once(&self, started: Instant) {
         let result = match self.fetcher.get(&self.uri).await {
             Ok(body) => KeySet::from_jwks(&body, &ASYMMETRIC, self.max_keys)
                 .map(|keys| (keys, document_hash(&body)))

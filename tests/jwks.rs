@@ -112,3 +112,30 @@ async fn one_unknown_kid_causes_at_most_one_fetch_even_without_a_cooldown() {
     assert_eq!(kind(verifier.verify_async(&stranger, NOW).await), "key_not_found");
     assert_eq!(server.hits(), 2, "the ready() fetch and one refetch for the unknown kid");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn callers_racing_for_a_refetch_never_start_two_within_the_cooldown() {
+    const COOLDOWN_MS: u64 = 40;
+    const RACE: Duration = Duration::from_millis(800);
+    let key = TestKey::ed25519();
+    let server = Server::start(Answer::Json(key.jwks(), Duration::ZERO)).await;
+    let verifier = std::sync::Arc::new(remote(&server, COOLDOWN_MS as f64, 600_000.0));
+    verifier.ready().await.unwrap();
+    let stranger = key.sign_text(r#"{"alg":"EdDSA","kid":"stranger"}"#, &claims(json!({})).to_string());
+    let started = std::time::Instant::now();
+    let racers: Vec<_> = (0..32)
+        .map(|_| {
+            let (v, t) = (std::sync::Arc::clone(&verifier), stranger.clone());
+            tokio::spawn(async move {
+                while started.elapsed() < RACE {
+                    assert_eq!(kind(v.verify_async(&t, NOW).await), "key_not_found");
+                }
+            })
+        })
+        .collect();
+    for racer in racers {
+        racer.await.unwrap();
+    }
+    let budget = 1 + (started.elapsed().as_millis() as u64).div_ceil(COOLDOWN_MS) as usize;
+    assert!(server.hits() <= budget, "{} fetches, at most {budget} allowed", server.hits());
+}
