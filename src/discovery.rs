@@ -97,13 +97,27 @@ impl Discovery {
     }
 
     /// Joins the lookup in flight, or starts one unless the metadata is known or the retry
-    /// backoff has not elapsed, and waits for it.
+    /// backoff has not elapsed, and waits for it. Decides and puts the attempt on record in one
+    /// lock, so racing callers never start two lookups within the backoff.
     pub async fn refresh(self: &Arc<Self>) {
-        if matches!(self.lookup(), Lookup::Ready(_) | Lookup::Reject(_)) {
-            return;
+        let landing = {
+            let mut held = lock(&self.held);
+            held.policy.in_flight = self.flight.is_running();
+            let due = held.metadata.is_none()
+                && refresh::decide(&held.policy, &self.timing, Instant::now(), false) == Decision::Fetch;
+            if !due {
+                None
+            } else if held.policy.in_flight {
+                self.flight.join()
+            } else {
+                held.policy.last_attempt = Some(Instant::now());
+                let this = Arc::clone(self);
+                Some(self.flight.start(&self.runtime, move || async move { this.fetch_once().await }))
+            }
+        };
+        if let Some(landing) = landing {
+            landing.wait().await;
         }
-        let this = Arc::clone(self);
-        self.flight.start(&self.runtime, move || async move { this.fetch_once().await }).wait().await;
     }
 
     /// Why the metadata cannot be had, for `keys_unavailable`.
@@ -122,7 +136,6 @@ impl Discovery {
     }
 
     async fn fetch_once(&self) {
-        lock(&self.held).policy.last_attempt = Some(Instant::now());
         let mut failures = Vec::new();
         let mut found = None;
         for url in candidate_urls(&self.base) {
