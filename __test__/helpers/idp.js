@@ -150,7 +150,7 @@ class Idp {
     return { ...this.#counts }
   }
 
-  /** A copy of the request log: `[{ method, path, url, headers, endpoint }]` (endpoint null for 404s). */
+  /** A copy of the request log: `[{ method, path, url, headers, endpoint, at }]` (endpoint null for 404s; `at` in epoch ms). */
   get requests () {
     return [...this.#log]
   }
@@ -260,7 +260,7 @@ class Idp {
     req.resume()
     const path = new URL(req.url, 'http://idp.invalid').pathname
     const endpoint = this.#endpointOf(path)
-    this.#log.push({ method: req.method, path, url: req.url, headers: { ...req.headers }, endpoint })
+    this.#log.push({ method: req.method, path, url: req.url, headers: { ...req.headers }, endpoint, at: Date.now() })
     this.#counts.total += 1
     if (!endpoint) return reply(res, 404, { 'content-type': 'application/json' }, '{"error":"not_found"}')
     this.#counts[endpoint] += 1
