@@ -389,13 +389,21 @@ describe('validators', () => {
   })
 })
 
-test('one verifier is built per auth() and each request is verified once, with options read at start-up', async (t) => {
+test('one verifier is built per auth(), with options read at start-up; a repeated token is answered from its cache', async (t) => {
   const built = t.mock.method(verifiers, 'createVerifier')
   const verified = t.mock.method(verifiers.Verifier.prototype, 'verify')
   const middleware = bearer.auth(OPTIONS)
   const base = await serve(app(require('express'), (router) => router.get('/api', middleware, echo)), (close) => t.after(close))
   for (let i = 0; i < 3; i++) assert.equal((await request(base, '/custom/api', bearerHeader(VALID))).status, 200)
   assert.equal(built.mock.callCount(), 1)
+  assert.equal(verified.mock.callCount(), 1, 'only the first request is verified')
+})
+
+test('with tokenCache: false every request is verified', async (t) => {
+  const verified = t.mock.method(verifiers.Verifier.prototype, 'verify')
+  const middleware = bearer.auth({ ...OPTIONS, tokenCache: false })
+  const base = await serve(app(require('express'), (router) => router.get('/api', middleware, echo)), (close) => t.after(close))
+  for (let i = 0; i < 3; i++) assert.equal((await request(base, '/custom/api', bearerHeader(VALID))).status, 200)
   assert.equal(verified.mock.callCount(), 3)
 })
 

@@ -4,7 +4,8 @@
  * environment variables are read and checked once and one verifier is built (one per issuer with
  * `mcd`: lib/issuers.js); each request then goes
  * extract (lib/request.js) → verify (lib/verifier.js) → validators → `req.auth` → `next()`, or
- * `next(err)` with the error the client must see. Sender-constrained tokens are checked after the
+ * `next(err)` with the error the client must see (a token the verified-token cache holds is accepted
+ * at once, without a promise). Sender-constrained tokens are checked after the
  * validators: DPoP (lib/dpop.js, which also shapes every challenge) and mTLS (lib/mtls.js). It never
  * writes a response itself; it only adds `Cache-Control: private` when the token came in the query
  * (RFC 6750 §2.3), and `DPoP-Nonce` when a client should switch to a newer nonce.
@@ -55,26 +56,28 @@ function auth (options = {}) {
   const dpop = createDpop(options.dpop, verifierOptions.currentDate)
   const mtls = createMtls(options.mtls, options.getCertificate)
   const settle = authRequired ? (next, err, req) => next(dpop.challenge(err, req)) : (next) => next()
+  const accept = (req, res, next, credentials, result) => {
+    try {
+      if (!dpop.confirm(req, res, credentials, result)) mtls.confirm(req, result)
+    } catch (err) {
+      return settle(next, events.rejected(err), req)
+    }
+    req.auth = result
+    if (credentials.scheme === 'query') keepPrivate(res)
+    next()
+  }
   return function bearerAuth (req, res, next) {
-    const query = req.query
     let credentials
     try {
       credentials = dpop.credentials(req, isFormBody(req))
     } catch (err) {
       return settle(next, events.rejected(err), req)
     }
+    const cached = validators.length === 0 ? verifier[verifiers.CACHED](credentials.token) : undefined
+    if (cached !== undefined) return accept(req, res, next, credentials, cached)
     const verified = verifier.verify(credentials.token, req)
     const checked = validators.length === 0 ? verified : verified.then((result) => validate(validators, result).catch((err) => { throw events.rejected(err) }))
-    checked.then((result) => {
-      try {
-        if (!dpop.confirm(req, res, credentials, result)) mtls.confirm(req, result)
-      } catch (err) {
-        return settle(next, events.rejected(err), req)
-      }
-      req.auth = result
-      if (typeof query?.access_token === 'string') keepPrivate(res)
-      next()
-    }, (err) => settle(next, err, req))
+    checked.then((result) => accept(req, res, next, credentials, result), (err) => settle(next, err, req))
   }
 }
 

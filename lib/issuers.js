@@ -161,6 +161,11 @@ class Issuers {
     return this.#pick(token, req).then((verifier) => verifier.verify(token))
   }
 
+  /** Never a cached result: which issuer's cache to ask is decided asynchronously. */
+  [verifiers.CACHED] () {
+    return undefined
+  }
+
   async #pick (token, req) {
     const wanted = normalizedIssuerOf(token, this.#maxTokenLength)
     const configs = this.#resolver ? await this.#resolve(req) : this.#static

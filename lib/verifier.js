@@ -20,6 +20,12 @@ const RECORD_SEPARATOR = '\u001e'
 const REFRESH = '{"refresh":true}'
 
 /**
+ * The internal method `auth()` calls first: the verified-token cache's result for a token, or
+ * `undefined`, so a repeated token is accepted without waiting for a promise.
+ */
+const CACHED = Symbol('bearer-rs:cached')
+
+/**
  * Verifies OAuth 2.0 JWT access tokens with keys and rules fixed at construction.
  * Build one per configuration and reuse it: keys are imported once.
  */
@@ -133,6 +139,15 @@ class Verifier {
     } catch (err) {
       item.reject(err)
     }
+  }
+
+  /**
+   * What `verify(token)` would resolve to, if the verified-token cache holds it; else `undefined`.
+   * @param {string} token
+   * @returns {import('../index').VerifyResult | undefined}
+   */
+  [CACHED] (token) {
+    return this.#cached(token, this.#now(), this.#generation())
   }
 
   /** A cached result for `token` at `now` (epoch ms), or `undefined`. */
@@ -276,4 +291,4 @@ async function verify (token, options) {
   return verifier.verify(token)
 }
 
-module.exports = { Verifier, createVerifier, verify }
+module.exports = { CACHED, Verifier, createVerifier, verify }
