@@ -276,3 +276,43 @@ fn millis(d: Duration) -> u64 {
 fn epoch_ms(at: SystemTime) -> u64 {
     at.duration_since(SystemTime::UNIX_EPOCH).map(millis).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// A key set whose fetches are spawned on a runtime nobody drives, so they never run.
+    fn idle_key_set(runtime: &tokio::runtime::Runtime) -> Arc<RemoteKeySet> {
+        let fetch = FetchPolicy {
+            timeout: Duration::from_secs(1),
+            max_bytes: 1024,
+            allow_insecure_http: false,
+            headers: Vec::new(),
+            transport: None,
+        };
+        let timing = Timing {
+            max_age: Duration::from_secs(600),
+            cooldown: Duration::from_secs(30),
+            stale_max_age: Duration::from_secs(86_400),
+        };
+        let uri = Url::parse("http://127.0.0.1:9/on-record.json").expect("a valid URL");
+        RemoteKeySet::shared(uri, fetch, timing, 10, runtime.handle().clone()).expect("a key set")
+    }
+
+    fn poll_once(future: impl Future<Output = ()>) -> Poll<()> {
+        pin!(future).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn a_fetch_is_on_record_when_decided_so_a_racing_caller_joins_it_instead_of_starting_another() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+        let set = idle_key_set(&runtime);
+        assert!(poll_once(set.refresh()).is_pending(), "the first caller waits for its fetch");
+        assert_eq!(set.stats().fetches, 1, "on record before the fetch task has run");
+        assert!(poll_once(set.refresh()).is_pending(), "a second caller waits too");
+        assert_eq!(set.stats().fetches, 1, "by joining the first fetch");
+    }
+}
