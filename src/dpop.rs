@@ -9,7 +9,6 @@
 pub mod htu;
 pub mod nonce;
 pub mod proof;
-pub mod reason;
 
 use std::sync::{Mutex, PoisonError};
 
@@ -24,7 +23,7 @@ use crate::signature;
 use nonce::{Freshness, Nonces};
 use proof::{Claims, Proof, sha256_b64};
 pub use proof::thumbprint;
-pub use reason::DpopReason;
+pub use crate::error::DpopReason;
 
 /// Longest proof accepted, in bytes; longer ones are not decoded.
 pub const MAX_PROOF_LENGTH: usize = 8192;

@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
 
-use crate::dpop::DpopReason;
 use crate::signature;
+
+mod dpop;
+pub use dpop::DpopReason;
 
 /// `value`, when it is safe and useful to repeat in a description: 1 to 32 characters of
 /// letters, digits and `.:/+_-`. Anything else an attacker chose stays out of descriptions and logs.

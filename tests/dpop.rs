@@ -98,7 +98,7 @@ fn more_than_one_proof_is_refused() {
 #[test]
 fn a_proof_that_is_not_a_strict_compact_jws_is_refused() {
     let key = TestKey::ec("ES256");
-    assert_eq!(verdict(&key, &"a".repeat(dpop::MAX_PROOF_LENGTH + 1)), Err(DpopReason::TooLarge));
+    assert_eq!(verdict(&key, &"a".repeat(dpop::MAX_PROOF_LENGTH + 1)), Err(DpopReason::TooLarge { limit: dpop::MAX_PROOF_LENGTH }));
     for garbage in ["", "garbage", "a.b", "a.b.c.d", "eyJ=.e30.c2ln"] {
         assert_eq!(verdict(&key, garbage), Err(DpopReason::NotCompact), "{garbage:?}");
     }

@@ -36,7 +36,7 @@ impl Proof {
     /// Decodes `proof` and verifies its signature with its own `jwk`; `typ` must be `dpop+jwt`.
     pub fn decode(proof: &str) -> Result<Proof, DpopReason> {
         let token = token::decode(proof, MAX_PROOF_LENGTH).map_err(|e| match e {
-            Error::TooLarge { .. } => DpopReason::TooLarge,
+            Error::TooLarge { limit } => DpopReason::TooLarge { limit },
             Error::Malformed(Malformed::AlgMissing) => DpopReason::AlgMissing,
             Error::Malformed(
                 Malformed::Json(_) | Malformed::NotObject(_) | Malformed::DuplicateMember(_) | Malformed::HeaderMemberType(_),

@@ -10,7 +10,10 @@ pub enum DpopReason {
     /// The `DPoP` header holds more than one proof (RFC 9449 §4.3, check 1).
     Multiple,
     /// The proof is longer than the proof size limit; it was not decoded.
-    TooLarge,
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// Not a compact JWS: three segments of strict base64url.
     NotCompact,
     /// The header is not a strict JSON object with well-typed members.
@@ -71,7 +74,7 @@ impl DpopReason {
             DpopReason::NonceMissing | DpopReason::NonceInvalid => "dpop_nonce_required",
             DpopReason::KeyMismatch => "binding_mismatch",
             DpopReason::Multiple
-            | DpopReason::TooLarge
+            | DpopReason::TooLarge { .. }
             | DpopReason::NotCompact
             | DpopReason::HeaderInvalid
             | DpopReason::AlgMissing
@@ -114,7 +117,7 @@ impl DpopReason {
             DpopReason::NonceMissing | DpopReason::NonceInvalid => Some("nonce"),
             DpopReason::Replayed => Some("jti"),
             DpopReason::Multiple
-            | DpopReason::TooLarge
+            | DpopReason::TooLarge { .. }
             | DpopReason::NotCompact
             | DpopReason::HeaderInvalid
             | DpopReason::SignatureEncoding
@@ -128,7 +131,7 @@ impl fmt::Display for DpopReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DpopReason::Multiple => f.write_str("Multiple DPoP proofs are not allowed"),
-            DpopReason::TooLarge => write!(f, "the DPoP proof is longer than {} bytes", super::MAX_PROOF_LENGTH),
+            DpopReason::TooLarge { limit } => write!(f, "the DPoP proof is longer than {limit} bytes"),
             DpopReason::NotCompact => f.write_str("Invalid Compact JWS"),
             DpopReason::HeaderInvalid => f.write_str("JWS Protected Header is invalid"),
             DpopReason::AlgMissing => f.write_str("JWS \"alg\" (Algorithm) Header Parameter missing or invalid"),
