@@ -3,6 +3,11 @@
  * Hand-written; the napi CLI's generated types live in `binding.d.ts`.
  */
 
+import type { KeyObject } from 'node:crypto'
+
+/** An HMAC key: a string (its UTF-8 bytes), the key's bytes, or a secret `KeyObject`. */
+export type HmacSecret = string | Uint8Array | KeyObject
+
 /** Algorithms bearer-rs verifies. `none` is never accepted. */
 export type Algorithm =
   | 'RS256' | 'RS384' | 'RS512'
@@ -75,16 +80,23 @@ export interface VerifierOptions {
   audience: string | string[]
   /**
    * Allowed `alg` values. Default: every asymmetric algorithm the key material fits. Required with
-   * `secret`. HMAC and public-key algorithms cannot be mixed.
+   * `secret`, and with a single `publicKey` that names no algorithm (a PEM, a JWK without `alg`).
+   * An empty list throws. HMAC and public-key algorithms cannot be mixed.
    */
   algorithms?: Algorithm[]
   /** express-oauth2-jwt-bearer's name for a single allowed algorithm; give this or `algorithms`. */
   tokenSigningAlg?: Algorithm
-  /** HMAC secret (its UTF-8 bytes are the key); at least 32/48/64 bytes for HS256/384/512. */
-  secret?: string
+  /**
+   * HMAC secret: a string (its UTF-8 bytes are the key), the key's bytes, or a secret KeyObject;
+   * at least 32/48/64 bytes for HS256/384/512.
+   */
+  secret?: HmacSecret
   /** An inline JWK Set; tokens select a key by `kid`. Unusable keys are skipped. */
   jwks?: JSONWebKeySet
-  /** A PEM public key (SPKI), or one JWK, or a JWK Set. A single key is used whatever `kid` a token names. */
+  /**
+   * A PEM public key (`PUBLIC KEY`, `RSA PUBLIC KEY`, or an X.509 `CERTIFICATE`), or one JWK, or a
+   * JWK Set. A single key is used whatever `kid` a token names.
+   */
   publicKey?: string | JWK | JSONWebKeySet
   /** Clock skew allowed on `exp`, `nbf` and `iat`, in seconds. Default 5. */
   clockTolerance?: number
@@ -496,7 +508,7 @@ export interface SymmetricIssuerConfig {
   issuer: string
   /** `HS256`, `HS384` or `HS512`. */
   alg: string
-  secret: string
+  secret: HmacSecret
 }
 
 export type IssuerConfig = AsymmetricIssuerConfig | SymmetricIssuerConfig

@@ -24,6 +24,7 @@
  */
 const { describe, test, before, after, mock } = require('node:test')
 const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
 const http = require('node:http')
 const bearer = require('..')
 const verifiers = require('../lib/verifier')
@@ -453,6 +454,26 @@ describe('configuration', () => {
 
   test('the core\'s own option checks come through as TypeErrors naming the option', () => {
     throwsType({ ...OPTIONS, clockTolerance: '5' }, "'clockTolerance' must be a number")
+  })
+
+  test('options that would widen the allow-list fail at start-up: an empty tokenSigningAlg, a PEM without one', (t) => {
+    withEnv(t, {})
+    const base = { issuer: 'https://i/', audience: 'a' }
+    throwsType({ ...OPTIONS, tokenSigningAlg: '' }, "'tokenSigningAlg' must name an algorithm: an empty one would allow every asymmetric algorithm")
+    throwsType({ ...OPTIONS, algorithms: [] }, "'algorithms' must not be empty: an empty allow-list allows no algorithm")
+    throwsType({ ...base, publicKey: PAIR.publicKey.export({ type: 'spki', format: 'pem' }) },
+      "'algorithms' is required when 'publicKey' is a PEM key: pin the algorithm, e.g. ['RS256'] (or set 'tokenSigningAlg')")
+  })
+
+  test('a binary secret protects a route like a string one', async (t) => {
+    withEnv(t, {})
+    const secret = crypto.randomBytes(32)
+    const middleware = bearer.auth({ issuer: h.DEFAULT_ISSUER, audience: h.DEFAULT_AUDIENCE, secret, tokenSigningAlg: 'HS256', currentDate: NOW })
+    const base = await serve(app(require('express'), (router) => router.get('/api', middleware, echo)), (close) => t.after(close))
+    const signed = h.sign(h.claims({}, { now: NOW_SECONDS }), { alg: 'HS256', secret })
+    assert.equal((await request(base, '/custom/api', bearerHeader(signed))).status, 200)
+    const forged = h.sign(h.claims({}, { now: NOW_SECONDS }), { alg: 'HS256', secret: crypto.randomBytes(32) })
+    assert.equal((await request(base, '/custom/api', bearerHeader(forged))).status, 401)
   })
 
   test('authRequired and validators are checked at start-up', () => {

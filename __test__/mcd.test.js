@@ -9,6 +9,7 @@
  */
 const { describe, test, mock } = require('node:test')
 const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
 const http = require('node:http')
 const express = require('express')
 const bearer = require('..')
@@ -326,6 +327,28 @@ describe('configuration', () => {
       "Configuration error: Issuer 'https://a.test' provides a secret but specifies asymmetric algorithm 'RS256'. Symmetric algorithms are: HS256, HS384, HS512.")
     throwsType(mcd({ issuer: 'https://a.test', secret: 's'.repeat(32) }),
       "Configuration error: Issuer 'https://a.test' provides a secret but no 'alg' specified. Specify one of: HS256, HS384, HS512.")
+  })
+
+  test('an empty allow-list or alg, or a PEM without one, fails at start-up rather than allowing more', (t) => {
+    withEnv(t)
+    const mcd = (config) => ({ audience: AUDIENCE, mcd: { issuers: [config] } })
+    throwsType({ audience: AUDIENCE, algorithms: [], mcd: { issuers: () => [] } }, "'algorithms' must not be empty: an empty allow-list allows no algorithm")
+    throwsType({ audience: AUDIENCE, algorithms: [], mcd: { issuers: ['https://a.test'] } }, "'algorithms' must not be empty: an empty allow-list allows no algorithm")
+    throwsType(mcd({ issuer: 'https://a.test', alg: '' }), "'mcd.issuers' issuer 'https://a.test': 'alg' must name one algorithm")
+    const pem = h.keyPair('ES256').publicKey.export({ type: 'spki', format: 'pem' })
+    throwsType(mcd({ issuer: 'https://a.test', publicKey: pem }),
+      "'mcd.issuers' issuer 'https://a.test': 'algorithms' is required when 'publicKey' is a PEM key: pin the algorithm, e.g. ['RS256'] (or set 'tokenSigningAlg')")
+  })
+
+  test('an issuer configuration\'s secret may be bytes, and a resolver\'s new secret gets a new verifier', async () => {
+    const [first, second] = [crypto.randomBytes(32), crypto.randomBytes(32)]
+    let secret = crypto.createSecretKey(first)
+    const issuers = createIssuers({ issuers: () => [{ issuer: 'https://hs.test', secret, alg: 'HS256' }] }, { audience: AUDIENCE }, 100)
+    const token = (key) => h.sign(h.claims({ iss: 'https://hs.test' }), { alg: 'HS256', secret: key })
+    assert.equal((await issuers.verify(token(first), fakeRequest())).payload.iss, 'https://hs.test')
+    secret = crypto.createSecretKey(second)
+    assert.equal((await rejection(issuers.verify(token(first), fakeRequest()))).kind, 'signature_invalid')
+    assert.equal((await issuers.verify(token(second), fakeRequest())).payload.iss, 'https://hs.test')
   })
 
   test('a static issuer\'s unusable keys fail at start-up, naming the issuer and the option', (t) => {

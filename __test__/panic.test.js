@@ -28,7 +28,6 @@ function verifier (extra = {}) {
   return new native.NativeVerifier({
     issuer: [h.DEFAULT_ISSUER],
     audience: [h.DEFAULT_AUDIENCE],
-    algorithms: [],
     requiredClaims: [],
     jwks: JSON.stringify(h.jwks(h.keyPair('ES256'))),
     ...extra

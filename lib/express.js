@@ -98,6 +98,7 @@ function configure (options) {
   if (options === null || typeof options !== 'object') throw new TypeError('auth(options): options must be an object')
   const { authRequired = true, validators, mcd, cache, dpop, mtls, getCertificate, ...rest } = options
   if (typeof authRequired !== 'boolean') throw new TypeError("'authRequired' must be a boolean")
+  if (rest.tokenSigningAlg === '') throw new TypeError("'tokenSigningAlg' must name an algorithm: an empty one would allow every asymmetric algorithm")
   for (const [name, variable] of Object.entries(ENVIRONMENT)) {
     const value = rest[name] !== undefined ? rest[name] : process.env[variable]
     rest[name] = value === '' || value === null ? undefined : value

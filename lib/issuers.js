@@ -126,6 +126,7 @@ class Issuers {
       throw new TypeError("Invalid MCD configuration: 'issuers' is required")
     }
     const { issuerBaseURL, issuer, jwksUri, secret, publicKey, jwks, ...shared } = options
+    verifiers.allowedAlgorithms(shared)
     this.#shared = shared
     this.#maxTokenLength = shared.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
     if (typeof mcd.issuers === 'function') {
@@ -211,8 +212,9 @@ class Issuers {
 
 /**
  * An issuer entry (a URL, or `{ issuer, jwksUri?, publicKey?, alg? }` / `{ issuer, secret, alg }`)
- * with its normalised issuer; empty values count as absent.
- * @throws {Error} When the entry has no issuer URL, or one the peer refuses.
+ * with its normalised issuer and its secret as bytes; empty values count as absent, except `alg`:
+ * an empty one would fall back to a wider allow-list, so it is refused.
+ * @throws {Error} When the entry has no issuer URL, or one the peer refuses, or an empty `alg`.
  */
 function prepare (entry) {
   const config = typeof entry === 'string' ? { issuer: entry } : entry
@@ -220,13 +222,16 @@ function prepare (entry) {
     throw new Error("'mcd.issuers' must list issuer URLs or issuer configurations ({ issuer, ... })")
   }
   const { issuer, jwksUri, publicKey, secret, alg } = config
+  if (alg !== undefined && (typeof alg !== 'string' || alg === '')) {
+    throw new Error(`'mcd.issuers' issuer '${issuer}': 'alg' must name one algorithm`)
+  }
   return {
     issuer,
     normalized: normalizeIssuer(issuer),
     jwksUri: jwksUri || undefined,
     publicKey: publicKey || undefined,
-    secret: secret || undefined,
-    alg: alg || undefined
+    secret: secret ? verifiers.secretBytes(secret) : undefined,
+    alg
   }
 }
 

@@ -1,5 +1,6 @@
 'use strict'
 
+const { KeyObject } = require('node:crypto')
 const { NativeVerifier } = require('./native')
 const { InvalidTokenError, fromFailure } = require('./errors')
 const events = require('./events')
@@ -185,10 +186,10 @@ function assertString (token) {
 /** The options the native verifier takes: lists normalised, key material as text. */
 function toNative (o) {
   return {
-    issuer: list('issuer', o.issuer),
+    issuer: nonEmpty('issuer', o.issuer),
     audience: list('audience', o.audience),
-    algorithms: algorithms(o),
-    secret: optional('secret', o.secret, 'string'),
+    algorithms: allowedAlgorithms(o),
+    secret: secretBytes(o.secret),
     jwks: o.jwks === undefined ? undefined : json('jwks', o.jwks),
     publicKey: typeof o.publicKey === 'object' ? json('publicKey', o.publicKey) : optional('publicKey', o.publicKey, 'string'),
     clockTolerance: optional('clockTolerance', o.clockTolerance, 'number'),
@@ -218,12 +219,41 @@ function headers (value) {
   return { ...value }
 }
 
-/** `algorithms` (jose's name) or `tokenSigningAlg` (express-oauth2-jwt-bearer's), not both. */
-function algorithms ({ algorithms, tokenSigningAlg }) {
+/**
+ * The allow-list: `algorithms` (jose's name) or `tokenSigningAlg` (express-oauth2-jwt-bearer's),
+ * not both; `undefined` when neither is given (the keys' own algorithms then apply, where they
+ * name one). An empty list would allow nothing, so it is refused rather than read as "any".
+ * @throws {TypeError} Naming the option.
+ */
+function allowedAlgorithms ({ algorithms, tokenSigningAlg }) {
   if (algorithms !== undefined && tokenSigningAlg !== undefined) {
     throw new TypeError("give 'algorithms' or 'tokenSigningAlg', not both")
   }
-  return algorithms !== undefined ? list('algorithms', algorithms) : list('tokenSigningAlg', tokenSigningAlg)
+  const [name, value] = algorithms !== undefined ? ['algorithms', algorithms] : ['tokenSigningAlg', tokenSigningAlg]
+  if (value === undefined) return undefined
+  const names = list(name, value)
+  if (names.length === 0) throw new TypeError(`'${name}' must not be empty: an empty allow-list allows no algorithm`)
+  return names
+}
+
+/**
+ * An HMAC secret as the bytes that are the key: a string's UTF-8 bytes, a Buffer or Uint8Array
+ * as it is, a secret KeyObject's material.
+ * @throws {TypeError} For anything else, such as a public or private KeyObject.
+ */
+function secretBytes (secret) {
+  if (secret === undefined) return undefined
+  if (typeof secret === 'string') return Buffer.from(secret, 'utf8')
+  if (secret instanceof Uint8Array) return Buffer.from(secret)
+  if (secret instanceof KeyObject && secret.type === 'secret') return secret.export()
+  throw new TypeError("'secret' must be a string, a Buffer or Uint8Array, or a secret KeyObject")
+}
+
+/** A list that, when given, names at least one value: an empty one would accept nothing. */
+function nonEmpty (name, value) {
+  const values = list(name, value)
+  if (value !== undefined && values.length === 0) throw new TypeError(`'${name}' must not be an empty list`)
+  return values
 }
 
 function list (name, value) {
@@ -291,4 +321,4 @@ async function verify (token, options) {
   return verifier.verify(token)
 }
 
-module.exports = { CACHED, Verifier, createVerifier, verify }
+module.exports = { CACHED, Verifier, allowedAlgorithms, createVerifier, secretBytes, verify }

@@ -38,10 +38,10 @@ pub struct NativeOptions {
     pub issuer: Vec<String>,
     /// Accepted audiences.
     pub audience: Vec<String>,
-    /// Allowed algorithms (empty: the default for the key material).
-    pub algorithms: Vec<String>,
-    /// HMAC secret.
-    pub secret: Option<String>,
+    /// Allowed algorithms (absent: the default for the key material; empty is refused).
+    pub algorithms: Option<Vec<String>>,
+    /// HMAC secret, as bytes (`lib/verifier.js` turns strings and KeyObjects into a Buffer).
+    pub secret: Option<Buffer>,
     /// JWK Set as JSON text.
     pub jwks: Option<String>,
     /// PEM, or a JWK / JWK Set as JSON text.
@@ -140,7 +140,7 @@ impl From<NativeOptions> for Options {
             issuer: o.issuer,
             audience: o.audience,
             algorithms: o.algorithms,
-            secret: o.secret,
+            secret: o.secret.map(|secret| secret.to_vec()),
             jwks: o.jwks,
             public_key: o.public_key,
             clock_tolerance: o.clock_tolerance,

@@ -40,10 +40,11 @@ pub struct Options {
     pub issuer: Vec<String>,
     /// Accepted audiences. Required.
     pub audience: Vec<String>,
-    /// Allowed `alg` values; by default every asymmetric algorithm the key material fits.
-    pub algorithms: Vec<String>,
-    /// HMAC secret (its UTF-8 bytes are the key).
-    pub secret: Option<String>,
+    /// Allowed `alg` values. `None`: every asymmetric algorithm the keys fit, which only a JWK
+    /// Set, a JWK with its own `alg`, or remote keys may leave open; an empty list is refused.
+    pub algorithms: Option<Vec<String>>,
+    /// HMAC secret, as bytes.
+    pub secret: Option<Vec<u8>>,
     /// A JWK Set, as JSON text.
     pub jwks: Option<String>,
     /// A PEM public key, or one JWK or a JWK Set as JSON text.
@@ -137,8 +138,11 @@ pub struct Remote {
 impl Config {
     /// Validates `options`.
     pub fn new(options: Options) -> Result<Config, OptionError> {
-        let algorithms = algorithms(&options.algorithms, options.secret.is_some())?;
+        let algorithms = algorithms(&options)?;
         let local_keys = local_keys(&options, &algorithms)?;
+        if options.algorithms.is_none() {
+            require_alg_for_single_key(options.public_key.as_deref())?;
+        }
         let remote = remote(&options, local_keys.is_some())?;
         let discovered_issuer = remote.as_ref().is_some_and(|r| r.issuer_base_url.is_some());
         let issuers = if discovered_issuer && options.issuer.is_empty() {
@@ -179,8 +183,11 @@ fn non_empty(option: &'static str, values: Vec<String>, missing: &str) -> Result
     Ok(values)
 }
 
-fn algorithms(names: &[String], symmetric_key: bool) -> Result<Vec<Algorithm>, OptionError> {
-    if names.is_empty() {
+/// The allow-list as given; by default every asymmetric algorithm, which each key narrows to the
+/// ones it fits (a single key must then name its own: [`require_alg_for_single_key`]).
+fn algorithms(options: &Options) -> Result<Vec<Algorithm>, OptionError> {
+    let symmetric_key = options.secret.is_some();
+    let Some(names) = &options.algorithms else {
         if symmetric_key {
             return Err(OptionError::new(
                 "algorithms",
@@ -188,6 +195,9 @@ fn algorithms(names: &[String], symmetric_key: bool) -> Result<Vec<Algorithm>, O
             ));
         }
         return Ok(ASYMMETRIC.to_vec());
+    };
+    if names.is_empty() {
+        return Err(OptionError::new("algorithms", "must not be empty: an empty allow-list allows no algorithm"));
     }
     let mut algs = Vec::with_capacity(names.len());
     for name in names {
@@ -203,6 +213,58 @@ fn algorithms(names: &[String], symmetric_key: bool) -> Result<Vec<Algorithm>, O
     Ok(algs)
 }
 
+/// A single key that names no algorithm of its own (a PEM, a JWK without `alg`) would verify
+/// every algorithm of its family: express-oauth2-jwt-bearer refuses it without `tokenSigningAlg`,
+/// and so does bearer-rs, once the key itself has imported.
+fn require_alg_for_single_key(public_key: Option<&str>) -> Result<(), OptionError> {
+    match public_key.and_then(|text| PublicKeyForm::of(text).without_alg()) {
+        Some(what) => Err(OptionError::new(
+            "algorithms",
+            format!("is required when 'publicKey' is {what}: pin the algorithm, e.g. ['RS256'] (or set 'tokenSigningAlg')"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// What a `publicKey` text holds, told apart once for the allow-list and the import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PublicKeyForm {
+    /// PEM text (or anything that is not JSON: the PEM import reports it).
+    Pem,
+    /// A JSON object with a `keys` member.
+    JwkSet,
+    /// One JWK, naming its own algorithm or not.
+    Jwk {
+        /// Whether it has an `alg` member.
+        has_alg: bool,
+    },
+    /// JSON that is not an object: the JWK import reports it.
+    NotAnObject,
+}
+
+impl PublicKeyForm {
+    fn of(text: &str) -> PublicKeyForm {
+        if !text.trim_start().starts_with('{') {
+            return PublicKeyForm::Pem;
+        }
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(members)) if members.contains_key("keys") => PublicKeyForm::JwkSet,
+            Ok(serde_json::Value::Object(members)) => PublicKeyForm::Jwk { has_alg: members.contains_key("alg") },
+            _ => PublicKeyForm::NotAnObject,
+        }
+    }
+
+    /// How a single key that names no algorithm of its own is described, for the error that
+    /// asks for one.
+    fn without_alg(self) -> Option<&'static str> {
+        match self {
+            PublicKeyForm::Pem => Some("a PEM key"),
+            PublicKeyForm::Jwk { has_alg: false } => Some("a JWK without \"alg\""),
+            _ => None,
+        }
+    }
+}
+
 fn supported_list() -> String {
     SUPPORTED.iter().map(|a| signature::name(*a)).collect::<Vec<_>>().join(", ")
 }
@@ -213,7 +275,7 @@ fn local_keys(options: &Options, algorithms: &[Algorithm]) -> Result<Option<KeyS
         return Err(OptionError::new("secret", "and 'jwks' and 'publicKey' are mutually exclusive: give one"));
     }
     if let Some(secret) = &options.secret {
-        return KeySet::from_secret(secret.as_bytes(), algorithms).map(Some).map_err(|e| OptionError::new("secret", e.to_string()));
+        return KeySet::from_secret(secret, algorithms).map(Some).map_err(|e| OptionError::new("secret", e.to_string()));
     }
     if let Some(jwks) = &options.jwks {
         return KeySet::from_jwks(jwks.as_bytes(), algorithms, DEFAULT_MAX_KEYS)
@@ -221,12 +283,10 @@ fn local_keys(options: &Options, algorithms: &[Algorithm]) -> Result<Option<KeyS
             .map_err(|e| OptionError::new("jwks", e.to_string()));
     }
     let Some(public_key) = options.public_key.as_deref() else { return Ok(None) };
-    let imported = if !public_key.trim_start().starts_with('{') {
-        KeySet::from_pem(public_key, algorithms)
-    } else if public_key.contains("\"keys\"") {
-        KeySet::from_jwks(public_key.as_bytes(), algorithms, DEFAULT_MAX_KEYS)
-    } else {
-        KeySet::from_jwk(public_key.as_bytes(), algorithms)
+    let imported = match PublicKeyForm::of(public_key) {
+        PublicKeyForm::Pem => KeySet::from_pem(public_key, algorithms),
+        PublicKeyForm::JwkSet => KeySet::from_jwks(public_key.as_bytes(), algorithms, DEFAULT_MAX_KEYS),
+        PublicKeyForm::Jwk { .. } | PublicKeyForm::NotAnObject => KeySet::from_jwk(public_key.as_bytes(), algorithms),
     };
     imported.map(Some).map_err(|e| OptionError::new("publicKey", e.to_string()))
 }

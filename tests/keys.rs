@@ -154,9 +154,18 @@ fn a_mixed_set_never_lets_an_hmac_token_through() {
 }
 
 fn pem(der: &[u8]) -> String {
+    pem_labelled("PUBLIC KEY", der)
+}
+
+fn pem_labelled(label: &str, der: &[u8]) -> String {
     let body = base64::engine::general_purpose::STANDARD.encode(der);
     let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", lines.join("\n"))
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
+fn rsa_spki() -> Vec<u8> {
+    let rsa = aws_lc_rs::signature::RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+    rsa.public_key().as_der().unwrap().as_ref().to_vec()
 }
 
 #[test]
@@ -183,6 +192,26 @@ fn refuses_a_private_key_or_garbage_as_a_pem_public_key() {
 }
 
 #[test]
+fn a_pem_label_must_name_what_the_block_holds() {
+    let spki = rsa_spki();
+    for label in ["CERTIFICATE", "RSA PUBLIC KEY"] {
+        assert_eq!(
+            KeySet::from_pem(&pem_labelled(label, &spki), &asymmetric()).err(),
+            Some(KeyError::PemLabelMismatch { label: label.into() }),
+            "an SPKI body under {label}"
+        );
+    }
+    assert_eq!(KeySet::from_pem(&pem_labelled("X509 CRL", &spki), &asymmetric()).err(), Some(KeyError::NotAPublicKey));
+}
+
+#[test]
+fn a_pem_text_must_hold_exactly_one_block() {
+    let two = format!("{}{}", pem(&rsa_spki()), pem(&rsa_spki()));
+    assert_eq!(KeySet::from_pem(&two, &asymmetric()).err(), Some(KeyError::NotAPublicKey));
+    assert_eq!(KeySet::from_pem("", &asymmetric()).err(), Some(KeyError::NotAPublicKey));
+}
+
+#[test]
 fn refuses_hmac_secrets_shorter_than_the_hash() {
     assert_eq!(
         KeySet::from_secret(&[1; 31], &[Algorithm::HS256]).err(),
@@ -202,7 +231,7 @@ fn a_key_given_on_its_own_is_used_whatever_kid_the_token_names() {
     let token = key.sign_text(r#"{"alg":"EdDSA","kid":"whatever"}"#, &claims(json!({})).to_string());
     assert!(verifier(single).verify(&token, NOW).is_ok());
     let secret = "s".repeat(32);
-    let hmac = Options { jwks: None, secret: Some(secret.clone()), algorithms: vec!["HS256".into()], ..options_for(&key) };
+    let hmac = Options { jwks: None, secret: Some(secret.clone().into_bytes()), algorithms: Some(vec!["HS256".into()]), ..options_for(&key) };
     let token = TestKey::hmac("HS256", secret.as_bytes()).sign_text(r#"{"alg":"HS256","kid":"k"}"#, &claims(json!({})).to_string());
     assert!(verifier(hmac).verify(&token, NOW).is_ok());
 }

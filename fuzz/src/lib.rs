@@ -43,7 +43,7 @@ fn verifiers() -> &'static [Verifier; 3] {
         [
             build(Options { jwks: Some(JWKS.into()), ..options() }),
             build(Options { jwks: Some(JWKS.into()), strict: Some(true), max_token_length: Some(1024.0 * 1024.0), ..options() }),
-            build(Options { secret: Some(SECRET.into()), algorithms: vec!["HS256".into()], ..options() }),
+            build(Options { secret: Some(SECRET.into()), algorithms: Some(vec!["HS256".into()]), ..options() }),
         ]
     })
 }

@@ -3,18 +3,14 @@
 //!
 //! `Verifier::verify` checks the JWS before it reads a single claim, so an error raised by the
 //! claims layer (a payload that is not a JSON object, a failed claim check) proves that the JWS
-//! itself verified: [`jws_verdict`] maps those to `Ok`. Vectors whose HMAC key is not UTF-8 cannot
-//! be a `secret` option (a string, in Rust as in JS); [`through_layers`] runs them through the same
-//! public steps the pipeline calls, in the same order.
+//! itself verified: [`jws_verdict`] maps those to `Ok`. HMAC keys, UTF-8 or not, are `secret`
+//! bytes.
 
 #![allow(dead_code)]
 
 use bearer_rs::error::{Malformed, Part};
-use bearer_rs::keys::KeySet;
 use bearer_rs::signature;
-use bearer_rs::token::{self, Alg};
 use bearer_rs::{Error, Options, Verified, Verifier, base64url};
-use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
 /// A time far from every vector's `exp`/`nbf`/`iat`; claims are not what these vectors test.
@@ -45,35 +41,6 @@ pub fn through_pipeline(verifier: &Verifier, token: &str) -> Result<(), Error> {
     jws_verdict(verifier.verify(token, VECTOR_NOW))
 }
 
-/// The pipeline's JWS steps over a key set built directly: `token::decode`, the `crit` and
-/// allow-list checks, `KeySet::candidates`, `signature::Verifier::verify`, `token::decode_payload`.
-pub fn through_layers(keys: &KeySet, allowed: &[Algorithm], token: &str) -> Result<(), Error> {
-    let decoded = token::decode(token, bearer_rs::config::DEFAULT_MAX_TOKEN_LENGTH)?;
-    if let Some(extension) = &decoded.header.extension {
-        return Err(Error::CritUnsupported { extension: extension.clone() });
-    }
-    let alg = match &decoded.header.alg {
-        Alg::Supported(alg) if allowed.contains(alg) => *alg,
-        other => {
-            let alg = match other {
-                Alg::Unsupported(name) => name.clone(),
-                Alg::Supported(alg) => Some(bearer_rs::signature::name(*alg).to_owned()),
-            };
-            return Err(Error::AlgorithmNotAllowed { alg, symmetric: true, allowed: allowed.into() });
-        }
-    };
-    let signature = base64url::decode(decoded.signature).ok_or(Error::Malformed(Malformed::Base64(Part::Signature)))?;
-    let kid = decoded.header.kid.as_deref();
-    let mut candidates = keys.candidates(alg, kid).peekable();
-    if candidates.peek().is_none() {
-        return Err(Error::KeyNotFound { ambiguous: keys.is_ambiguous(alg, kid) });
-    }
-    if !candidates.any(|key| key.verify(decoded.signing_input, &signature)) {
-        return Err(Error::SignatureInvalid);
-    }
-    token::decode_payload(decoded.payload).map(drop)
-}
-
 /// Options whose claim rules no vector can meet or break in the JWS layer: only the key differs.
 pub fn neutral_options() -> Options {
     Options { issuer: vec!["https://vectors.invalid/".into()], audience: vec!["vectors".into()], ..Options::default() }
@@ -96,8 +63,6 @@ pub fn public_half(jwk: &Value) -> Value {
 pub enum Setup {
     /// The full pipeline, configured with `jwks` or `secret`.
     Pipeline(Verifier),
-    /// An HMAC key that is not UTF-8, so not a possible `secret`: the same steps, by hand.
-    Layers(KeySet, Algorithm),
     /// The key material was refused when the verifier was built.
     Refused(String),
 }
@@ -108,15 +73,9 @@ impl Setup {
         let Some(alg) = signature::parse(alg).filter(|a| signature::is_symmetric(*a)) else {
             return Setup::Refused(format!("a symmetric key for {alg} is not an HMAC secret"));
         };
-        let bytes = base64url::decode(k.as_bytes()).expect("base64url");
-        match String::from_utf8(bytes) {
-            Ok(secret) => {
-                let options = Options { secret: Some(secret), algorithms: vec![signature::name(alg).into()], ..neutral_options() };
-                Verifier::new(options).map_or_else(|e| Setup::Refused(e.to_string()), Setup::Pipeline)
-            }
-            Err(not_utf8) => KeySet::from_secret(not_utf8.as_bytes(), &[alg])
-                .map_or_else(|e| Setup::Refused(e.to_string()), |set| Setup::Layers(set, alg)),
-        }
+        let secret = base64url::decode(k.as_bytes()).expect("base64url");
+        let options = Options { secret: Some(secret), algorithms: Some(vec![signature::name(alg).into()]), ..neutral_options() };
+        Verifier::new(options).map_or_else(|e| Setup::Refused(e.to_string()), Setup::Pipeline)
     }
 
     /// Public keys reach bearer-rs as a JWK Set of their public halves (symmetric keys kept, to be refused).
@@ -140,7 +99,6 @@ impl Setup {
     pub fn run(&self, jws: &str) -> String {
         match self {
             Setup::Pipeline(verifier) => label(&through_pipeline(verifier, jws)),
-            Setup::Layers(keys, alg) => label(&through_layers(keys, &[*alg], jws)),
             Setup::Refused(why) => format!("key_refused: {why}"),
         }
     }

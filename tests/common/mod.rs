@@ -104,6 +104,19 @@ impl TestKey {
         json!({ "keys": [self.jwk] }).to_string()
     }
 
+    /// The public key as a PEM SubjectPublicKeyInfo (`-----BEGIN PUBLIC KEY-----`).
+    pub fn pem(&self) -> String {
+        use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
+        let der: PublicKeyX509Der<'static> = match &self.signer {
+            Signer::Rsa(pair, _) => pair.public_key().as_der().unwrap(),
+            Signer::Ec(pair) => pair.public_key().as_der().unwrap(),
+            Signer::Ed(pair) => pair.public_key().as_der().unwrap(),
+            Signer::Hmac(_) => panic!("an HMAC key has no PEM form"),
+        };
+        let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        format!("-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n")
+    }
+
     /// The raw signature of `input`.
     pub fn signature(&self, input: &[u8]) -> Vec<u8> {
         match &self.signer {
