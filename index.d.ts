@@ -676,14 +676,45 @@ export type GetCertificate = (req: any) => ClientCertificate | undefined
  * const checkJwt = auth({ issuerBaseURL: 'https://tenant.example.com', audience: 'https://api.example.com' })
  * app.get('/api/private', checkJwt, (req, res) => res.json(req.auth.payload))
  */
-export declare function auth(options?: AuthOptions): Middleware
+export declare function auth(options: AuthOptions & { mcd: MCDOptions }): AuthMiddleware<IssuersStats>
+export declare function auth(options?: AuthOptions): AuthMiddleware<VerifierStats>
 
 /**
  * The same function as {@link auth}, under the name the Auth0 guides give it.
  * @example
  * app.get('/api/private', checkJwt({ audience, issuerBaseURL }), handler)
  */
-export declare function checkJwt(options?: AuthOptions): Middleware
+export declare function checkJwt(options: AuthOptions & { mcd: MCDOptions }): AuthMiddleware<IssuersStats>
+export declare function checkJwt(options?: AuthOptions): AuthMiddleware<VerifierStats>
+
+/**
+ * What {@link auth} returns: the middleware, with its verifier's health for a `/healthz` route.
+ * @example
+ * const checkJwt = auth({ issuerBaseURL, audience })
+ * app.get('/healthz', async (req, res) => {
+ *   try {
+ *     await checkJwt.ready()
+ *     res.json({ ok: true, keys: checkJwt.stats().jwks?.kids })
+ *   } catch (err) {
+ *     res.status(503).json({ ok: false, kind: err.kind })
+ *   }
+ * })
+ */
+export type AuthMiddleware<Stats> = Middleware & {
+  /**
+   * Resolves once the metadata and keys are loaded (at once for local keys; with `mcd`, those of
+   * every issuer verifier built so far); rejects with the `keys_unavailable`
+   * {@link InvalidTokenError}, whose `cause` says what failed.
+   */
+  ready(): Promise<void>
+  /** What the verifier's remote metadata, keys and token cache have been doing. */
+  stats(): Stats
+}
+
+/** `stats()` of an `mcd` middleware: one entry per issuer verifier built so far. */
+export interface IssuersStats {
+  issuers: Array<{ issuer: string } & VerifierStats>
+}
 
 /** Options of {@link requiredScopes} and {@link scopeIncludesAny}. */
 export interface ScopeOptions {

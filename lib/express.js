@@ -44,10 +44,11 @@ const ACCESS_TOKEN_TYP = /^(?:application\/)?at\+jwt$/i
 
 /**
  * Middleware that requires a valid access token: `req.auth = { payload, header, token }`, else
- * `next(err)` with {@link import('./errors').UnauthorizedError} or one of its subclasses.
+ * `next(err)` with {@link import('./errors').UnauthorizedError} or one of its subclasses. For
+ * health checks it also has `ready()` and `stats()`, those of its verifier (or its issuers').
  * @param {import('../index').AuthOptions} [options] Undefined options are read from `ISSUER_BASE_URL`,
  *   `AUDIENCE`, `ISSUER`, `JWKS_URI`, `SECRET` and `TOKEN_SIGNING_ALG`, once, now.
- * @returns {(req: object, res: object, next: (err?: unknown) => void) => void}
+ * @returns {((req: object, res: object, next: (err?: unknown) => void) => void) & { ready(): Promise<void>, stats(): object }}
  * @throws {TypeError} Naming the option, when the configuration is incomplete or invalid.
  */
 function auth (options = {}) {
@@ -66,7 +67,7 @@ function auth (options = {}) {
     if (credentials.scheme === 'query') keepPrivate(res)
     next()
   }
-  return function bearerAuth (req, res, next) {
+  return Object.assign(function bearerAuth (req, res, next) {
     let credentials
     try {
       credentials = dpop.credentials(req, isFormBody(req))
@@ -78,7 +79,12 @@ function auth (options = {}) {
     const verified = verifier.verify(credentials.token, req)
     const checked = validators.length === 0 ? verified : verified.then((result) => validate(validators, result).catch((err) => { throw events.rejected(err) }))
     checked.then((result) => accept(req, res, next, credentials, result), (err) => settle(next, err, req))
-  }
+  }, {
+    /** Resolves once the metadata and keys are loaded; rejects with the `keys_unavailable` error otherwise. */
+    ready: () => verifier.ready(),
+    /** The verifier's stats, or with `mcd` `{ issuers: [{ issuer, ...stats }] }`. */
+    stats: () => verifier.stats()
+  })
 }
 
 /**

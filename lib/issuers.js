@@ -162,6 +162,27 @@ class Issuers {
     return this.#pick(token, req).then((verifier) => verifier.verify(token))
   }
 
+  /**
+   * Resolves once every issuer verifier built so far (all of a static list; a resolver's, as
+   * requests have named them) has its metadata and keys; rejects with the first failure.
+   * @returns {Promise<void>}
+   */
+  async ready () {
+    await Promise.all(this.#verifiers().map(({ verifier }) => verifier.ready()))
+  }
+
+  /**
+   * Each issuer verifier's stats, named by its issuer.
+   * @returns {{ issuers: Array<{ issuer: string } & import('../index').VerifierStats> }}
+   */
+  stats () {
+    return { issuers: this.#verifiers().map(({ issuer, verifier }) => ({ issuer, ...verifier.stats() })) }
+  }
+
+  #verifiers () {
+    return this.#static ?? [...this.#built.values()]
+  }
+
   /** Never a cached result: which issuer's cache to ask is decided asynchronously. */
   [verifiers.CACHED] () {
     return undefined
@@ -176,7 +197,7 @@ class Issuers {
     if (config.verifier) return config.verifier
     const conflict = conflictOf(config)
     if (conflict) throw refused(CONFLICTS[conflict].request, 'keys_unavailable')
-    return this.#verifierFor(config)
+    return this.#verifierFor(config).verifier
   }
 
   /** Calls the resolver once, with the request's `{ url, headers }`, and checks its answer. */
@@ -203,7 +224,7 @@ class Issuers {
     const built = this.#built.get(key)
     if (built !== undefined) return built
     try {
-      return this.#built.set(key, verifiers.createVerifier(verifierOptions(config, this.#shared)))
+      return this.#built.set(key, { issuer: config.issuer, verifier: verifiers.createVerifier(verifierOptions(config, this.#shared)) })
     } catch (err) {
       throw refused(KEYS_UNAVAILABLE, 'keys_unavailable', err)
     }

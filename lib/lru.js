@@ -31,6 +31,11 @@ class Lru {
     return value
   }
 
+  /** The values, least recently used first. */
+  values () {
+    return this.#entries.values()
+  }
+
   get size () {
     return this.#entries.size
   }
