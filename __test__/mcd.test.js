@@ -170,6 +170,15 @@ describe('a static list of issuers', () => {
     for (const [token, kind, message] of cases) assert.deepEqual((await call(token)).body, { kind, message })
     assert.equal(a.idp.counts.total, 0)
   })
+
+  test('without maxTokenLength the unverified decoding is bounded by the core\'s default, before any request', async (t) => {
+    withEnv(t)
+    const [a] = await idps(t, 1)
+    const issuers = createIssuers({ issuers: [a.idp.url] }, { audience: AUDIENCE }, 100)
+    const err = await rejection(issuers.verify(a.token({ pad: 'x'.repeat(16384) }), fakeRequest()))
+    assert.deepEqual([err.kind, err.message], ['token_too_large', 'the token is longer than 16384 bytes'])
+    assert.equal(a.idp.counts.total, 0)
+  })
 })
 
 describe('a resolver function', () => {

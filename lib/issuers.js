@@ -11,14 +11,13 @@
  */
 const crypto = require('node:crypto')
 const verifiers = require('./verifier')
+const { DEFAULT_MAX_TOKEN_LENGTH } = require('./native')
 const { InvalidTokenError } = require('./errors')
 const { requestUrl } = require('./request')
 const events = require('./events')
 const { Lru } = require('./lru')
 
 const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512']
-/** The core's default `maxTokenLength`: the unverified decoding is bounded as the verification is. */
-const DEFAULT_MAX_TOKEN_LENGTH = 16384
 /** The default `maxEntries` of express-oauth2-jwt-bearer's discovery and JWKS caches. */
 const DEFAULT_MAX_ENTRIES = 100
 const BASE64URL = /^[A-Za-z0-9_-]+$/
@@ -128,6 +127,7 @@ class Issuers {
     const { issuerBaseURL, issuer, jwksUri, secret, publicKey, jwks, ...shared } = options
     verifiers.allowedAlgorithms(shared)
     this.#shared = shared
+    // The unverified decoding is bounded as the verification is.
     this.#maxTokenLength = shared.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
     if (typeof mcd.issuers === 'function') {
       this.#resolver = mcd.issuers

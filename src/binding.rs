@@ -245,6 +245,10 @@ pub fn error_kinds() -> Vec<&'static str> {
     Error::KINDS.to_vec()
 }
 
+/// The default `maxTokenLength`, in bytes, for JS code that bounds a token before the core sees it.
+#[napi]
+pub const DEFAULT_MAX_TOKEN_LENGTH: u32 = crate::config::DEFAULT_MAX_TOKEN_LENGTH as u32;
+
 /// DPoP options as `lib/dpop.js` passes them (checked there with the peer's messages, and again here).
 #[napi(object)]
 pub struct NativeDpopOptions {
