@@ -247,6 +247,7 @@ pub fn error_kinds() -> Vec<&'static str> {
 
 /// The default `maxTokenLength`, in bytes, for JS code that bounds a token before the core sees it.
 #[napi]
+#[cfg_attr(test, allow(dead_code))] // read by Node only
 pub const DEFAULT_MAX_TOKEN_LENGTH: u32 = crate::config::DEFAULT_MAX_TOKEN_LENGTH as u32;
 
 /// DPoP options as `lib/dpop.js` passes them (checked there with the peer's messages, and again here).
