@@ -13,7 +13,7 @@
  * resource servers unaware of DPoP), and adds no `DPoP` challenge. `{ false, true }` throws.
  */
 const { NativeDpop, dpopAlgorithms } = require('./native')
-const { getCredentials, requestUrl } = require('./request')
+const { getCredentials } = require('./request')
 const { InvalidRequestError, InvalidTokenError, UnauthorizedError, challenge, fromFailure } = require('./errors')
 
 /** The `algs` of the `DPoP` challenge: the JWS algorithms a proof may use. */
@@ -49,9 +49,10 @@ const DISABLED = Object.freeze({
  * The DPoP part of `auth()` for `options.dpop`, checked now.
  * @param {DPoPOptions | undefined} options
  * @param {Date | number | undefined} currentDate The verifier's clock option: every check uses it.
+ * @param {import('./protect').HttpAdapter} http The framework's request URL and response headers.
  * @throws {TypeError} express-oauth2-jwt-bearer's message, naming the option.
  */
-function createDpop (options, currentDate) {
+function createDpop (options, currentDate, http) {
   const settings = validate(options)
   if (!settings.enabled) return DISABLED
   let native
@@ -60,7 +61,7 @@ function createDpop (options, currentDate) {
   } catch (err) {
     throw err.code === 'InvalidArg' ? new TypeError(err.message) : err
   }
-  return new Dpop(settings.required, native, clock(currentDate))
+  return new Dpop(settings.required, native, clock(currentDate), http)
 }
 
 /** DPoP turned on: the three steps `auth()` calls, with the native checker and its replay cache. */
@@ -68,11 +69,13 @@ class Dpop {
   #required
   #native
   #now
+  #http
 
-  constructor (required, native, now) {
+  constructor (required, native, now, http) {
     this.#required = required
     this.#native = native
     this.#now = now
+    this.#http = http
   }
 
   /**
@@ -108,9 +111,9 @@ class Dpop {
       return false
     }
     const jkt = confirmationKey(payload.cnf)
-    const outcome = JSON.parse(this.#native.check(req.headers.dpop, req.method, requestUrl(req), credentials.token, jkt, this.#now()))
+    const outcome = JSON.parse(this.#native.check(req.headers.dpop, req.method, this.#http.url(req), credentials.token, jkt, this.#now()))
     if (outcome.error) throw fromFailure(outcome.error)
-    if (outcome.nonce !== undefined) sendNonce(res, outcome.nonce)
+    if (outcome.nonce !== undefined) sendNonce(this.#http, res, outcome.nonce)
     return true
   }
 
@@ -142,9 +145,9 @@ function invalidConfirmation (message) {
 }
 
 /** RFC 9449 §8.2: a newer nonce in `DPoP-Nonce`, on a response that must not be cached. */
-function sendNonce (res, nonce) {
-  res.setHeader('DPoP-Nonce', nonce)
-  if (!res.hasHeader('cache-control')) res.setHeader('Cache-Control', 'no-store')
+function sendNonce (http, res, nonce) {
+  http.setHeader(res, 'DPoP-Nonce', nonce)
+  if (!http.hasHeader(res, 'cache-control')) http.setHeader(res, 'Cache-Control', 'no-store')
 }
 
 function isObject (value) {

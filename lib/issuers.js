@@ -113,20 +113,23 @@ class Issuers {
   #static
   #resolver
   #built
+  #url
 
   /**
    * @param {import('../index').MCDOptions} mcd
    * @param {import('../index').VerifierOptions} options The options every issuer shares (audience, clock, fetching).
    * @param {number} maxEntries How many resolver-returned issuers keep a verifier.
+   * @param {(req: object) => string} url The absolute URL of a request, for a resolver's context.
    * @throws {TypeError} When `mcd` or a static issuer configuration is invalid.
    */
-  constructor (mcd, options, maxEntries) {
+  constructor (mcd, options, maxEntries, url) {
     if (mcd === null || typeof mcd !== 'object' || !mcd.issuers) {
       throw new TypeError("Invalid MCD configuration: 'issuers' is required")
     }
     const { issuerBaseURL, issuer, jwksUri, secret, publicKey, jwks, ...shared } = options
     verifiers.allowedAlgorithms(shared)
     this.#shared = shared
+    this.#url = url
     // The unverified decoding is bounded as the verification is.
     this.#maxTokenLength = shared.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
     if (typeof mcd.issuers === 'function') {
@@ -202,7 +205,7 @@ class Issuers {
 
   /** Calls the resolver once, with the request's `{ url, headers }`, and checks its answer. */
   async #resolve (req) {
-    const context = resolverContext(req)
+    const context = resolverContext(req, this.#url)
     let answer
     try {
       answer = await this.#resolver(context)
@@ -357,9 +360,9 @@ function normalizedIssuerOf (token, maxTokenLength) {
  * and its headers.
  * @throws {InvalidRequestError} 400 for a malformed Host or request path, as the peer answers.
  */
-function resolverContext (req) {
+function resolverContext (req, url) {
   try {
-    return { url: new URL(requestUrl(req)), headers: req.headers }
+    return { url: new URL(url(req)), headers: req.headers }
   } catch (err) {
     throw events.rejected(err)
   }
@@ -374,10 +377,11 @@ function refused (message, kind, cause, claim) {
  * @param {import('../index').MCDOptions} mcd
  * @param {import('../index').VerifierOptions} options
  * @param {number} maxEntries
+ * @param {(req: object) => string} [url] The absolute URL of a request; Express's by default.
  * @returns {Issuers}
  */
-function createIssuers (mcd, options, maxEntries) {
-  return new Issuers(mcd, options, maxEntries)
+function createIssuers (mcd, options, maxEntries, url = requestUrl) {
+  return new Issuers(mcd, options, maxEntries, url)
 }
 
 module.exports = { assertMcdAlone, cacheSettings, createIssuers, normalizeIssuer }

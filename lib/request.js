@@ -112,10 +112,23 @@ const PROTOCOL_IN_PATH = /^\/[a-z][a-z0-9+.-]*:\/\//i
  * @throws {InvalidRequestError} 400 for a malformed Host or a path that looks like a URL.
  */
 function requestUrl (req) {
-  const path = req.originalUrl ?? req.url
+  return absoluteUrl(req.protocol, requestHost(req), req.originalUrl ?? req.url)
+}
+
+/**
+ * `protocol://host/path`, the host and path checked as express-oauth2-jwt-bearer checks them; the
+ * framework-free part of {@link requestUrl}, for adapters that know their own host and path.
+ * @param {string} protocol `http` or `https`.
+ * @param {string | undefined} host The host the client named, with its port.
+ * @param {string} path The request target as sent: path and query.
+ * @returns {string}
+ * @throws {InvalidRequestError} 400 for a malformed host or a path that looks like a URL.
+ */
+function absoluteUrl (protocol, host, path) {
   if (path.startsWith('//')) throw new InvalidRequestError('Invalid request URL: Path must not start with "//"')
   if (PROTOCOL_IN_PATH.test(path)) throw new InvalidRequestError('Invalid request URL: Path must not contain an absolute URL')
-  return `${req.protocol}://${requestHost(req)}${path}`
+  if (typeof host !== 'string' || !HOST.test(host)) throw new InvalidRequestError('Invalid Host header')
+  return `${protocol}://${host}${path}`
 }
 
 function requestHost (req) {
@@ -126,8 +139,7 @@ function requestHost (req) {
   } else if (host.includes(',')) {
     host = host.slice(0, host.indexOf(',')).trimEnd()
   }
-  if (typeof host !== 'string' || !HOST.test(host)) throw new InvalidRequestError('Invalid Host header')
   return host
 }
 
-module.exports = { getToken, getCredentials, requestUrl }
+module.exports = { getToken, getCredentials, requestUrl, absoluteUrl }
