@@ -115,9 +115,13 @@ async function main (env = process.env) {
   const app = createApp({ auth: { issuerBaseURL: issuer.issuerBaseURL, audience: issuer.audience }, corsOrigin })
   const server = await listen(app, port, env.HOST)
   closers.unshift(closer(server))
-  const api = `http://localhost:${server.address().port}`
+  console.log(devIssuerBanner(`http://localhost:${server.address().port}`, issuer, client))
+}
+
+/** What `npm start` prints with the development issuer: where the API is, and the curl commands. */
+function devIssuerBanner (api, issuer, client) {
   const { tokenCommand, calls } = curlCommands(api, issuer, client)
-  console.log([
+  return [
     `Example API listening on ${api}`,
     `No ISSUER_BASE_URL or AUDIENCE set: protected by a development issuer at ${issuer.issuerBaseURL}`,
     '(set both to use your Auth0 or Okta authorization server instead; see example/README.md).',
@@ -131,7 +135,7 @@ async function main (env = process.env) {
     ...calls,
     '',
     'Press Ctrl+C to stop.'
-  ].join('\n'))
+  ].join('\n')
 }
 
 if (require.main === module) {
@@ -141,4 +145,4 @@ if (require.main === module) {
   })
 }
 
-module.exports = { createApp, curlCommands }
+module.exports = { createApp, curlCommands, devIssuerBanner, PROVIDER_VARIABLES, DEFAULT_PORT }
