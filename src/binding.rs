@@ -63,6 +63,8 @@ pub struct NativeOptions {
     pub issuer_base_url: Option<String>,
     /// Milliseconds.
     pub cache_max_age: Option<f64>,
+    /// Milliseconds (default: `cacheMaxAge`).
+    pub discovery_max_age: Option<f64>,
     /// Milliseconds.
     pub cooldown_duration: Option<f64>,
     /// Milliseconds.
@@ -151,6 +153,7 @@ impl From<NativeOptions> for Options {
             jwks_uri: o.jwks_uri,
             issuer_base_url: o.issuer_base_url,
             cache_max_age: o.cache_max_age,
+            discovery_max_age: o.discovery_max_age,
             cooldown_duration: o.cooldown_duration,
             timeout_duration: o.timeout_duration,
             stale_max_age: o.stale_max_age,

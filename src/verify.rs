@@ -15,7 +15,7 @@ use crate::error::{Error, Malformed, Part};
 use crate::jwks;
 use crate::keys::KeySet;
 use crate::signature;
-use crate::source::{self, Keys, Resolution, Resolved, Source};
+use crate::source::{self, Keys, Resolution, Source};
 use crate::token::{self, Alg, Token};
 
 /// Longest signature any supported algorithm produces: RSA with an 8192-bit modulus.
@@ -90,13 +90,15 @@ impl Verifier {
     }
 
     /// Verifies `token` at `now` (epoch seconds) without waiting on the network: when keys are
-    /// missing, a fetch starts in the background and the token is rejected as `keys_unavailable`.
+    /// missing, a fetch starts in the background and the token is rejected as `keys_unavailable`
+    /// (decided before the fetch starts, so a fetch that lands at once cannot change the answer).
     pub fn verify(&self, token: &str, now: i64) -> Result<Verified, Error> {
         match self.attempt(token, now) {
             Attempt::Done(result) => result,
             Attempt::NeedsRefresh => {
+                let answer = self.source.unavailable_error();
                 self.source.start_refresh();
-                Err(self.source.unavailable_error())
+                Err(answer)
             }
         }
     }
@@ -129,16 +131,22 @@ impl Verifier {
     pub async fn ready(&self) -> Result<(), Error> {
         let mut waited = Waited::default();
         loop {
-            match self.source.resolve() {
-                Resolution::Ready(Resolved { keys: Keys::Local(_), .. }) => return Ok(()),
-                Resolution::Ready(Resolved { keys: Keys::Remote(set), .. }) => {
-                    set.refresh().await;
-                    return if set.stats().kids.is_empty() { Err(set.unavailable_error()) } else { Ok(()) };
-                }
+            let keys = match self.source.resolve() {
+                Resolution::Ready(current) => current.keys.clone(),
                 Resolution::Reject(e) => return Err(e),
                 Resolution::Wait if !waited.mark(false) => return Err(self.source.unavailable_error()),
-                Resolution::Wait => self.source.refresh().await,
-            }
+                Resolution::Wait => {
+                    self.source.refresh().await;
+                    continue;
+                }
+            };
+            return match keys {
+                Keys::Local(_) => Ok(()),
+                Keys::Remote(set) => {
+                    set.refresh().await;
+                    if set.stats().kids.is_empty() { Err(set.unavailable_error()) } else { Ok(()) }
+                }
+            };
         }
     }
 
