@@ -3,7 +3,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use super::verifier::epoch_seconds;
+use super::verifier::{epoch_seconds, failure};
 use crate::error::Error;
 
 /// DPoP options as `lib/dpop.js` passes them (checked there with the peer's messages, and again here).
@@ -77,10 +77,7 @@ fn dpop_outcome_json(result: &std::result::Result<crate::dpop::Accepted, Error>,
             None => "{\"ok\":true}".to_owned(),
         },
         Err(e) => {
-            let mut error = serde_json::json!({ "kind": e.kind(), "message": e.to_string() });
-            if let Some(claim) = e.claim() {
-                error["claim"] = claim.into();
-            }
+            let mut error = failure(e);
             if let (Some(nonce), "dpop_nonce_required") = (current_nonce, e.kind()) {
                 error["nonce"] = nonce.into();
             }

@@ -150,17 +150,20 @@ fn outcome_json(result: &std::result::Result<Verified, Error>) -> String {
             out.push(']');
             out
         }
-        Err(e) => {
-            let mut error = serde_json::json!({ "kind": e.kind(), "message": e.to_string() });
-            if let Some(claim) = e.claim() {
-                error["claim"] = claim.into();
-            }
-            if let Some(cause) = e.cause() {
-                error["cause"] = cause.into();
-            }
-            serde_json::json!({ "error": error }).to_string()
-        }
+        Err(e) => serde_json::json!({ "error": failure(e) }).to_string(),
     }
+}
+
+/// A failure as JS reads it: `{kind, message, claim?, cause?}`.
+pub(super) fn failure(e: &Error) -> serde_json::Value {
+    let mut error = serde_json::json!({ "kind": e.kind(), "message": e.to_string() });
+    if let Some(claim) = e.claim() {
+        error["claim"] = claim.into();
+    }
+    if let Some(cause) = e.cause() {
+        error["cause"] = cause.into();
+    }
+    error
 }
 
 #[cfg(test)]
