@@ -17,6 +17,7 @@ use tokio::runtime::Handle;
 use crate::error::Error;
 use crate::events::{self, Event};
 use crate::fetch::{self, FetchPolicy, Fetcher};
+use crate::jitter;
 use crate::flight::{Flight, Landing, lock};
 use crate::refresh::{self, Decision, Timing};
 use crate::signature;
@@ -169,11 +170,13 @@ impl Discovery {
                 }
                 held.policy.fetched_at = Some(Instant::now());
                 held.policy.failures = 0;
+                held.policy.draw = jitter::draw();
             }
             None => {
                 let cause = failures.join("; ");
                 events::emit(Event::DiscoveryFailed { url: self.base.to_string(), cause: cause.clone() });
                 held.policy.failures += 1;
+                held.policy.draw = jitter::draw();
                 held.last_error = Some(cause);
             }
         }

@@ -15,6 +15,7 @@ use tokio::runtime::Handle;
 use crate::error::Error;
 use crate::events::{self, Event};
 use crate::fetch::{FetchPolicy, Fetcher};
+use crate::jitter;
 use crate::flight::{Flight, Landing, lock};
 use crate::keys::KeySet;
 use crate::refresh::{self, Decision, Timing};
@@ -249,6 +250,7 @@ impl RemoteKeySet {
                 held.keys = Some(Arc::new(keys));
                 held.policy.fetched_at = Some(Instant::now());
                 held.policy.failures = 0;
+                held.policy.draw = jitter::draw();
                 held.fetched_at_wall = Some(SystemTime::now());
             }
             Err(cause) => {
@@ -257,6 +259,7 @@ impl RemoteKeySet {
                 held.stats.last_failure = Some(epoch_ms(SystemTime::now()));
                 held.stats.last_error = Some(cause);
                 held.policy.failures += 1;
+                held.policy.draw = jitter::draw();
             }
         }
     }
