@@ -164,6 +164,8 @@ export interface JwksStats {
   uri: string
   fetches: number
   failures: number
+  /** Fetches answered `304 Not Modified`: the keys held were current (they count as successful). */
+  notModified: number
   /** Successful fetches whose `kid`s differed from the set before. */
   rotations: number
   /** Unknown-`kid` tokens rejected without a fetch because of the cooldown. */

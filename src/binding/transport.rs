@@ -8,7 +8,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 
-use crate::fetch::{Request, Response, Transport, TransportFuture};
+use crate::fetch::{Request, Response, Transport, TransportFuture, Validators};
 
 /// One GET request handed to Node (see `lib/agent-fetch.js`).
 #[napi(object)]
@@ -30,6 +30,10 @@ pub struct NodeResponse {
     pub status: u32,
     /// The `Location` header.
     pub location: Option<String>,
+    /// The `ETag` header.
+    pub etag: Option<String>,
+    /// The `Last-Modified` header.
+    pub last_modified: Option<String>,
     /// The body, as text.
     pub body: String,
     /// The body exceeded `maxBytes` and was not read.
@@ -56,6 +60,7 @@ impl Transport for NodeTransport {
             Ok(Response {
                 status: u16::try_from(response.status).unwrap_or(0),
                 location: response.location,
+                validators: Validators::new(response.etag.as_deref(), response.last_modified.as_deref()),
                 body: response.body.into_bytes(),
                 too_large: response.too_large,
             })
