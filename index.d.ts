@@ -132,6 +132,11 @@ export interface VerifierOptions {
   jwksUri?: string
   /** Keys older than this are refreshed in the background, in ms. Default 600000 (10 minutes). */
   cacheMaxAge?: number
+  /**
+   * Discovered metadata older than this is refreshed in the background (the previous copy serving
+   * meanwhile and while refreshes fail), in ms. Default: `cacheMaxAge`.
+   */
+  discoveryMaxAge?: number
   /** Least time between two fetches (an unknown `kid`, a failed refresh), in ms. Default 30000. */
   cooldownDuration?: number
   /** Time allowed for one discovery or JWKS request, in ms. Default 5000. */
@@ -159,6 +164,8 @@ export interface JwksStats {
   uri: string
   fetches: number
   failures: number
+  /** Fetches answered `304 Not Modified`: the keys held were current (they count as successful). */
+  notModified: number
   /** Successful fetches whose `kid`s differed from the set before. */
   rotations: number
   /** Unknown-`kid` tokens rejected without a fetch because of the cooldown. */
@@ -542,7 +549,7 @@ export interface RequestContext {
 
 /** express-oauth2-jwt-bearer's `cache` option: `maxEntries` of each part, and a `ttl` in ms. */
 export interface CacheOptions {
-  /** `maxEntries` bounds how many resolver-returned issuers keep a verifier; `ttl` has no effect (metadata is fetched once per issuer). */
+  /** `ttl` is `discoveryMaxAge`; `maxEntries` bounds how many resolver-returned issuers keep a verifier. */
   discovery?: { maxEntries?: number, ttl?: number }
   /** `ttl` is `cacheMaxAge`; `maxEntries` bounds how many resolver-returned issuers keep a verifier. */
   jwks?: { maxEntries?: number, ttl?: number }

@@ -79,3 +79,17 @@ test('a hanging server through the agent fails after timeoutDuration', async () 
 test('an agent that is not an object is refused at construction', () => {
   assert.throws(() => createVerifier({ jwksUri: 'https://idp.example/jwks', issuer: 'i', audience: 'a', agent: 'proxy' }), /'agent' must be an http.Agent/)
 })
+
+test('refreshes through the agent are conditional too: a 304 renews the keys held', async () => {
+  await withIdp(async (idp) => {
+    const verifier = createVerifier(options(idp, new CountingAgent(), { cacheMaxAge: 150, cooldownDuration: 50, tokenCache: false }))
+    const token = h.sign(claims(), h.keyPair('RS256'))
+    assert.ok(await verifier.verify(token))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    assert.ok(await verifier.verify(token))
+    for (let i = 0; i < 100 && idp.notModified === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.equal(idp.notModified, 1)
+    assert.match(idp.requests[1].headers['if-none-match'], /^"[\w-]+"$/)
+    assert.equal(verifier.stats().jwks.notModified, 1)
+  })
+})

@@ -289,3 +289,69 @@ describe('fetch policy', () => {
     })
   })
 })
+
+describe('conditional refreshes (If-None-Match, 304)', () => {
+  const maxAge = { cacheMaxAge: 200, cooldownDuration: 100, timeoutDuration: 300, tokenCache: false }
+  /** Polls every 20 ms until `condition()` holds; fails after 2 s. */
+  async function eventually (condition, what) {
+    const started = Date.now()
+    while (!condition()) {
+      if (Date.now() - started > 2000) assert.fail(`${what}: not within 2 s`)
+      await sleep(20)
+    }
+  }
+
+  test('a refresh sends the ETag and Last-Modified of the keys held, and a 304 renews them with no body', () =>
+    withIdp({}, async (idp) => {
+      const pair = h.keyPair('ES256')
+      idp.setJwks(h.jwks(pair))
+      const verifier = remoteVerifier(idp, { ...maxAge, currentDate: undefined })
+      const token = h.sign(h.claims(), pair)
+      await verifier.verify(token)
+      assert.equal(idp.requests[0].headers['if-none-match'], undefined, 'the first fetch is unconditional')
+      await sleep(250)
+      await verifier.verify(token)
+      await eventually(() => idp.notModified === 1, 'a 304')
+      const refresh = idp.requests[1].headers
+      assert.match(refresh['if-none-match'], /^"[\w-]+"$/)
+      assert.match(refresh['if-modified-since'], /GMT$/)
+      const stats = verifier.stats().jwks
+      assert.deepEqual([stats.fetches, stats.notModified, stats.failures, stats.stale], [2, 1, 0, false])
+      assert.ok(stats.ageMs < 200, 'the 304 renewed the age of the keys held')
+    }))
+
+  test('a 304 after a failed refresh ends the stale episode', () =>
+    withIdp({}, async (idp) => {
+      const pair = h.keyPair('ES256')
+      idp.setJwks(h.jwks(pair))
+      const verifier = remoteVerifier(idp, { ...maxAge, currentDate: undefined })
+      const token = h.sign(h.claims(), pair)
+      await verifier.verify(token)
+      idp.behave('jwks', 'status', { status: 503, times: 1 })
+      await sleep(250)
+      assert.ok(await verifier.verify(token), 'stale keys keep serving')
+      await eventually(() => verifier.stats().jwks.failures === 1, 'the failed refresh')
+      assert.equal(verifier.stats().jwks.stale, true)
+      await eventually(() => {
+        verifier.verifySync(token)
+        return idp.notModified === 1
+      }, 'a retry answered 304')
+      const stats = verifier.stats().jwks
+      assert.deepEqual([stats.stale, stats.notModified], [false, 1])
+    }))
+
+  test('a changed ETag brings the new keys, which replace the old ones', () =>
+    withIdp({}, async (idp) => {
+      const [before, after] = [h.freshKeyPair('ES256'), h.freshKeyPair('ES256')]
+      idp.setJwks(h.jwks(before))
+      const verifier = remoteVerifier(idp, { ...maxAge, currentDate: undefined })
+      await verifier.verify(h.sign(h.claims(), before))
+      idp.setJwks(h.jwks(after))
+      await sleep(250)
+      await verifier.verify(h.sign(h.claims(), before))
+      await eventually(() => verifier.stats().jwks.kids[0] === after.kid, 'the new key set')
+      assert.equal(idp.notModified, 0)
+      assert.ok(await verifier.verify(h.sign(h.claims(), after)))
+      await assert.rejects(verifier.verify(h.sign(h.claims(), before)), (err) => err.kind === 'key_not_found')
+    }))
+})

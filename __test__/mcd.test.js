@@ -368,7 +368,7 @@ describe('configuration', () => {
       (err) => err instanceof TypeError && err.message.startsWith("'mcd.issuers' issuer 'https://a.test': 'jwksUri'"))
   })
 
-  test('cache: jwks.ttl becomes cacheMaxAge, with or without mcd; bad values fail at start-up', (t) => {
+  test('cache: jwks.ttl becomes cacheMaxAge and discovery.ttl discoveryMaxAge, with or without mcd; bad values fail at start-up', (t) => {
     withEnv(t)
     const built = t.mock.method(verifiers, 'createVerifier')
     const options = { issuer: 'https://a.test/', jwksUri: 'https://a.test/jwks', audience: AUDIENCE }
@@ -376,6 +376,7 @@ describe('configuration', () => {
     bearer.auth({ ...options, cacheMaxAge: 1000 })
     bearer.auth({ audience: AUDIENCE, cache: { jwks: { ttl: 30000 } }, mcd: { issuers: ['https://a.test'] } })
     assert.deepEqual(built.mock.calls.map((call) => call.arguments[0].cacheMaxAge), [60000, 1000, 30000])
+    assert.deepEqual(built.mock.calls.map((call) => call.arguments[0].discoveryMaxAge), [5, undefined, undefined])
     throwsType({ ...options, cache: 'x' }, "'cache' must be an object")
     throwsType({ ...options, cache: { jwks: [] } }, "'cache.jwks' must be an object")
     throwsType({ ...options, cache: { discovery: { maxEntries: 0 } } }, "'cache.discovery.maxEntries' must be a whole number, at least 1")

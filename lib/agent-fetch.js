@@ -26,7 +26,7 @@ function agentId (agent) {
  * failures reject the returned promise with the cause.
  * @param {http.Agent} agent
  * @returns {(request: { url: string, headers: Record<string, string>, timeoutMs: number, maxBytes: number }) =>
- *   Promise<{ status: number, location?: string, body: string, tooLarge: boolean }>}
+ *   Promise<{ status: number, location?: string, etag?: string, lastModified?: string, body: string, tooLarge: boolean }>}
  */
 function agentFetch (agent) {
   return async function get ({ url, headers, timeoutMs, maxBytes }) {
@@ -48,6 +48,8 @@ function agentFetch (agent) {
         response.on('end', () => resolve({
           status: response.statusCode,
           location: response.headers.location,
+          etag: response.headers.etag,
+          lastModified: response.headers['last-modified'],
           body: Buffer.concat(chunks).toString('utf8'),
           tooLarge: false
         }))

@@ -69,18 +69,18 @@ function assertMcdAlone (options) {
 
 /**
  * `cache: { discovery: { maxEntries, ttl }, jwks: { maxEntries, ttl } }` of the peer, as bearer-rs
- * applies it: `jwks.ttl` is the verifier's `cacheMaxAge`; the smaller `maxEntries` given (default 100)
- * bounds how many resolver-returned issuers keep a verifier. `discovery.ttl` is checked and has no effect: an
- * issuer's metadata is fetched once and kept for as long as its verifier.
+ * applies it: `jwks.ttl` is the verifier's `cacheMaxAge` and `discovery.ttl` its `discoveryMaxAge`
+ * (which defaults to `cacheMaxAge`, as the peer's discovery ttl does); the smaller `maxEntries`
+ * given (default 100) bounds how many resolver-returned issuers keep a verifier.
  * @param {unknown} cache
- * @returns {{ maxEntries: number, cacheMaxAge?: number }}
+ * @returns {{ maxEntries: number, cacheMaxAge?: number, discoveryMaxAge?: number }}
  * @throws {TypeError} Naming the member, when a value is not a number of the right kind.
  */
 function cacheSettings (cache) {
   if (cache === undefined) return { maxEntries: DEFAULT_MAX_ENTRIES }
   assertObject('cache', cache)
   const maxEntries = []
-  let cacheMaxAge
+  const ttl = {}
   for (const name of ['discovery', 'jwks']) {
     const part = cache[name]
     if (part === undefined) continue
@@ -94,9 +94,13 @@ function cacheSettings (cache) {
     if (part.ttl !== undefined && (typeof part.ttl !== 'number' || !Number.isFinite(part.ttl) || part.ttl < 0)) {
       throw new TypeError(`'cache.${name}.ttl' must be a finite, non-negative number of milliseconds`)
     }
-    if (name === 'jwks') cacheMaxAge = part.ttl
+    ttl[name] = part.ttl
   }
-  return { maxEntries: maxEntries.length === 0 ? DEFAULT_MAX_ENTRIES : Math.min(...maxEntries), cacheMaxAge }
+  return {
+    maxEntries: maxEntries.length === 0 ? DEFAULT_MAX_ENTRIES : Math.min(...maxEntries),
+    cacheMaxAge: ttl.jwks,
+    discoveryMaxAge: ttl.discovery
+  }
 }
 
 function assertObject (name, value) {

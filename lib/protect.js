@@ -101,8 +101,9 @@ function configure (options) {
     rest[name] = value === '' || value === null ? undefined : value
   }
   assertComplete(rest, mcd)
-  const { maxEntries, cacheMaxAge } = cacheSettings(cache)
+  const { maxEntries, cacheMaxAge, discoveryMaxAge } = cacheSettings(cache)
   if (cacheMaxAge !== undefined) rest.cacheMaxAge = cacheMaxAge
+  if (discoveryMaxAge !== undefined) rest.discoveryMaxAge = discoveryMaxAge
   return { verifierOptions: rest, authRequired, validators: compile(validators, rest), mcd, maxEntries }
 }
 

@@ -200,6 +200,7 @@ function toNative (o) {
     jwksUri: optional('jwksUri', o.jwksUri, 'string'),
     issuerBaseURL: optional('issuerBaseURL', o.issuerBaseURL, 'string'),
     cacheMaxAge: optional('cacheMaxAge', o.cacheMaxAge, 'number'),
+    discoveryMaxAge: optional('discoveryMaxAge', o.discoveryMaxAge, 'number'),
     cooldownDuration: optional('cooldownDuration', o.cooldownDuration, 'number'),
     timeoutDuration: optional('timeoutDuration', o.timeoutDuration, 'number'),
     staleMaxAge: optional('staleMaxAge', o.staleMaxAge, 'number'),

@@ -67,6 +67,8 @@ pub struct Options {
     pub issuer_base_url: Option<String>,
     /// Keys older than this are refreshed, in ms (default 10 minutes).
     pub cache_max_age: Option<f64>,
+    /// Discovered metadata older than this is refreshed, in ms (default `cache_max_age`).
+    pub discovery_max_age: Option<f64>,
     /// Least time between fetches, in ms (default 30 s).
     pub cooldown_duration: Option<f64>,
     /// Time allowed for one request, in ms (default 5 s).
@@ -133,6 +135,8 @@ pub struct Remote {
     pub fetch: FetchPolicy,
     /// When keys are refreshed.
     pub timing: Timing,
+    /// When the metadata is refreshed: `timing` with the metadata's own `max_age`.
+    pub discovery_timing: Timing,
     /// Most usable keys kept from one JWK Set.
     pub max_keys: usize,
 }
@@ -210,6 +214,11 @@ fn remote(options: &Options, has_local_keys: bool) -> Result<Option<Remote>, Opt
         cooldown: ms("cooldownDuration", options.cooldown_duration, DEFAULT_COOLDOWN_MS)?,
         stale_max_age: ms("staleMaxAge", options.stale_max_age, DEFAULT_STALE_MAX_AGE_MS)?,
     };
+    let discovery_max_age = match options.discovery_max_age {
+        Some(value) => milliseconds("discoveryMaxAge", value)?,
+        None => timing.max_age,
+    };
+    let discovery_timing = Timing { max_age: discovery_max_age, ..timing };
     let timeout = ms("timeoutDuration", options.timeout_duration, DEFAULT_TIMEOUT_MS)?;
     if timeout.is_zero() {
         return Err(OptionError::new("timeoutDuration", "must be more than 0 ms"));
@@ -229,7 +238,7 @@ fn remote(options: &Options, has_local_keys: bool) -> Result<Option<Remote>, Opt
         transport: options.transport.clone(),
     };
     let max_keys = count("maxKeys", options.max_keys, DEFAULT_MAX_KEYS)?;
-    Ok(Some(Remote { jwks_uri, issuer_base_url, fetch, timing, max_keys }))
+    Ok(Some(Remote { jwks_uri, issuer_base_url, fetch, timing, discovery_timing, max_keys }))
 }
 
 fn milliseconds(option: &'static str, value: f64) -> Result<Duration, OptionError> {

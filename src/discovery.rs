@@ -1,7 +1,9 @@
 //! Authorization server metadata: `{issuerBaseURL}/.well-known/openid-configuration`, then the
 //! RFC 8414 `/.well-known/oauth-authorization-server` form, as express-oauth2-jwt-bearer looks
-//! them up. Fetched once (through one shared [`Flight`]), retried with backoff while it fails,
-//! then fixed. Shared per URL and settings, like key sets.
+//! them up. Fetched through one shared [`Flight`] and kept by the same policy as keys
+//! ([`crate::refresh`], `max_age` being the metadata's ttl): refreshed in the background as it
+//! nears its ttl, the previous good copy serving until a refresh lands and while refreshes fail
+//! (up to `stale_max_age`), retried with backoff. Shared per URL and settings, like key sets.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, Weak};
@@ -15,7 +17,8 @@ use tokio::runtime::Handle;
 use crate::error::Error;
 use crate::events::{self, Event};
 use crate::fetch::{self, FetchPolicy, Fetcher};
-use crate::flight::{Flight, lock};
+use crate::jitter;
+use crate::flight::{Flight, Landing, lock};
 use crate::refresh::{self, Decision, Timing};
 use crate::signature;
 
@@ -40,7 +43,7 @@ pub enum Lookup {
     Reject(Error),
 }
 
-/// The metadata of one issuer, fetched once.
+/// The metadata of one issuer, kept fresh.
 pub struct Discovery {
     base: Url,
     fetcher: Fetcher,
@@ -83,41 +86,48 @@ impl Discovery {
         Ok(discovery)
     }
 
-    /// The metadata, or what to do until it is known.
-    pub fn lookup(&self) -> Lookup {
+    /// The metadata, or what to do until it is known. Metadata near or past its ttl is still
+    /// returned, and a background refresh starts when the policy says so.
+    pub fn lookup(self: &Arc<Self>) -> Lookup {
         let mut held = lock(&self.held);
-        if let Some(metadata) = &held.metadata {
-            return Lookup::Ready(Arc::clone(metadata));
-        }
         held.policy.in_flight = self.flight.is_running();
-        match refresh::decide(&held.policy, &self.timing, Instant::now(), false) {
-            Decision::Unavailable => Lookup::Reject(self.unavailable(&held)),
+        let decision = refresh::decide(&held.policy, &self.timing, Instant::now(), held.metadata.is_some());
+        match (decision, held.metadata.clone()) {
+            (Decision::Fresh | Decision::ServeStale { retry: false }, Some(metadata)) => Lookup::Ready(metadata),
+            (Decision::RefreshAhead | Decision::ServeStale { retry: true }, Some(metadata)) => {
+                self.fetch(&mut held);
+                Lookup::Ready(metadata)
+            }
+            (Decision::Unavailable, _) => Lookup::Reject(self.unavailable(&held)),
             _ => Lookup::Wait,
         }
     }
 
-    /// Joins the lookup in flight, or starts one unless the metadata is known or the retry
-    /// backoff has not elapsed, and waits for it. Decides and puts the attempt on record in one
-    /// lock, so racing callers never start two lookups within the backoff.
+    /// Joins the lookup in flight, or starts one when none is held and the retry backoff has
+    /// elapsed, and waits for it. Decides and puts the attempt on record in one lock, so racing
+    /// callers never start two lookups within the backoff.
     pub async fn refresh(self: &Arc<Self>) {
         let landing = {
             let mut held = lock(&self.held);
             held.policy.in_flight = self.flight.is_running();
             let due = held.metadata.is_none()
                 && refresh::decide(&held.policy, &self.timing, Instant::now(), false) == Decision::Fetch;
-            if !due {
-                None
-            } else if held.policy.in_flight {
-                self.flight.join()
-            } else {
-                held.policy.last_attempt = Some(Instant::now());
-                let this = Arc::clone(self);
-                Some(self.flight.start(&self.runtime, move || async move { this.fetch_once().await }))
-            }
+            if due { self.fetch(&mut held) } else { None }
         };
         if let Some(landing) = landing {
             landing.wait().await;
         }
+    }
+
+    /// Carries out a decision to fetch, with `held` locked as when deciding: joins the lookup in
+    /// flight, or starts one and puts it on record.
+    fn fetch(self: &Arc<Self>, held: &mut Held) -> Option<Landing> {
+        if held.policy.in_flight {
+            return self.flight.join();
+        }
+        held.policy.last_attempt = Some(Instant::now());
+        let this = Arc::clone(self);
+        Some(self.flight.start(&self.runtime, move || async move { this.fetch_once().await }))
     }
 
     /// Why the metadata cannot be had, for `keys_unavailable`.
@@ -154,11 +164,19 @@ impl Discovery {
         }
         let mut held = lock(&self.held);
         match found {
-            Some(metadata) => held.metadata = Some(Arc::new(metadata)),
+            Some(metadata) => {
+                if held.metadata.as_deref() != Some(&metadata) {
+                    held.metadata = Some(Arc::new(metadata));
+                }
+                held.policy.fetched_at = Some(Instant::now());
+                held.policy.failures = 0;
+                held.policy.draw = jitter::draw();
+            }
             None => {
                 let cause = failures.join("; ");
                 events::emit(Event::DiscoveryFailed { url: self.base.to_string(), cause: cause.clone() });
                 held.policy.failures += 1;
+                held.policy.draw = jitter::draw();
                 held.last_error = Some(cause);
             }
         }

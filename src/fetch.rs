@@ -4,7 +4,9 @@
 //! environment variables, and the extra CA roots Node trusts (`NODE_EXTRA_CA_CERTS`).
 //!
 //! Requests go through reqwest, or through a [`Transport`] the embedder supplies (the binding's
-//! is Node's `http.Agent`); either way the policy above is applied here.
+//! is Node's `http.Agent`); either way the policy above is applied here. A GET may be conditional
+//! (RFC 9110 §13): with the `ETag`/`Last-Modified` of the copy held, a `304 Not Modified` comes
+//! back as [`Fetched::NotModified`], with no body downloaded.
 
 use std::fmt;
 use std::future::Future;
@@ -50,10 +52,56 @@ pub struct Response {
     pub status: u16,
     /// The `Location` header, for redirects.
     pub location: Option<String>,
+    /// The validators of the body.
+    pub validators: Validators,
     /// The body; empty when `too_large`.
     pub body: Vec<u8>,
     /// The body exceeded `max_bytes` and was not read.
     pub too_large: bool,
+}
+
+/// The validators of a response (RFC 9110 §8.8), sent back to make the next GET conditional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The `ETag`, as sent.
+    pub etag: Option<String>,
+    /// The `Last-Modified` date, as sent.
+    pub last_modified: Option<String>,
+}
+
+/// Longest validator kept; a longer one is ignored (the next GET is then unconditional).
+const MAX_VALIDATOR_LEN: usize = 256;
+
+impl Validators {
+    /// Keeps a validator only when it is short visible ASCII, fit to send back as a header.
+    pub fn new(etag: Option<&str>, last_modified: Option<&str>) -> Validators {
+        let keep = |v: Option<&str>| {
+            v.filter(|v| !v.is_empty() && v.len() <= MAX_VALIDATOR_LEN && v.bytes().all(|b| (0x20..0x7f).contains(&b)))
+                .map(str::to_owned)
+        };
+        Validators { etag: keep(etag), last_modified: keep(last_modified) }
+    }
+
+    /// The conditional request headers: `If-None-Match`, `If-Modified-Since`.
+    fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let etag = self.etag.as_deref().map(|v| ("if-none-match", v));
+        let date = self.last_modified.as_deref().map(|v| ("if-modified-since", v));
+        etag.into_iter().chain(date)
+    }
+}
+
+/// What a GET found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// A new body, with its validators.
+    Modified {
+        /// The body.
+        body: Vec<u8>,
+        /// Its validators.
+        validators: Validators,
+    },
+    /// `304 Not Modified`: the copy held is current.
+    NotModified,
 }
 
 /// A future a [`Transport`] returns.
@@ -223,32 +271,44 @@ impl Fetcher {
 
     /// GETs `url` and returns the body, within the policy's time and size limits.
     pub async fn get(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        match self.get_conditional(url, &Validators::default()).await? {
+            Fetched::Modified { body, .. } => Ok(body),
+            Fetched::NotModified => Err(FetchError::Status(304)),
+        }
+    }
+
+    /// GETs `url`, conditional on `held` (the validators of the copy held, if any), within the
+    /// policy's time and size limits.
+    pub async fn get_conditional(&self, url: &Url, held: &Validators) -> Result<Fetched, FetchError> {
         let timeout = self.policy.timeout;
-        tokio::time::timeout(timeout, self.get_unbounded(url))
+        tokio::time::timeout(timeout, self.get_unbounded(url, held))
             .await
             .unwrap_or(Err(FetchError::Timeout(timeout)))
     }
 
-    async fn get_unbounded(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+    async fn get_unbounded(&self, url: &Url, held: &Validators) -> Result<Fetched, FetchError> {
         match (&self.policy.transport, &self.client) {
-            (Some(transport), _) => self.get_through(transport.inner.as_ref(), url).await,
-            (None, Some(client)) => self.get_with_reqwest(client, url).await,
+            (Some(transport), _) => self.get_through(transport.inner.as_ref(), url, held).await,
+            (None, Some(client)) => self.get_with_reqwest(client, url, held).await,
             (None, None) => Err(FetchError::Connection("no HTTP client".into())),
         }
     }
 
     /// Through a custom transport: one request per hop, redirects followed (and checked) here.
-    async fn get_through(&self, transport: &dyn Transport, url: &Url) -> Result<Vec<u8>, FetchError> {
+    async fn get_through(&self, transport: &dyn Transport, url: &Url, held: &Validators) -> Result<Fetched, FetchError> {
         let mut url = url.clone();
+        let mut headers = self.request_headers();
+        headers.extend(held.headers().map(|(name, value)| (name.to_owned(), value.to_owned())));
         for _ in 0..=MAX_REDIRECTS {
             let request = Request {
                 url: url.to_string(),
-                headers: self.request_headers(),
+                headers: headers.clone(),
                 timeout_ms: u64::try_from(self.policy.timeout.as_millis()).unwrap_or(u64::MAX),
                 max_bytes: self.policy.max_bytes,
             };
             let response = transport.get(request).await.map_err(FetchError::Connection)?;
             match (response.status, &response.location) {
+                (304, _) => return Ok(Fetched::NotModified),
                 (300..=399, Some(location)) => {
                     url = url.join(location).map_err(|_| FetchError::Redirect)?;
                     check_parsed(&url, self.policy.allow_insecure_http).map_err(|_| FetchError::Redirect)?;
@@ -256,7 +316,10 @@ impl Fetcher {
                 (200..=299, _) if response.too_large || response.body.len() > self.policy.max_bytes => {
                     return Err(FetchError::TooLarge(self.policy.max_bytes));
                 }
-                (200..=299, _) => return Ok(response.body),
+                (200..=299, _) => {
+                    let validators = Validators::new(response.validators.etag.as_deref(), response.validators.last_modified.as_deref());
+                    return Ok(Fetched::Modified { body: response.body, validators });
+                }
                 (status, _) => return Err(FetchError::Status(status)),
             }
         }
@@ -272,12 +335,18 @@ impl Fetcher {
         headers
     }
 
-    async fn get_with_reqwest(&self, client: &Client, url: &Url) -> Result<Vec<u8>, FetchError> {
+    async fn get_with_reqwest(&self, client: &Client, url: &Url, held: &Validators) -> Result<Fetched, FetchError> {
         let mut request = client.get(url.clone()).header("accept", "application/json");
         for (name, value) in &self.policy.headers {
             request = request.header(name, value);
         }
+        for (name, value) in held.headers() {
+            request = request.header(name, value);
+        }
         let mut response = request.send().await.map_err(classify)?;
+        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));
         }
@@ -285,6 +354,9 @@ impl Fetcher {
         if response.content_length().is_some_and(|len| len > max as u64) {
             return Err(FetchError::TooLarge(max));
         }
+        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let (etag, last_modified) = (header(reqwest::header::ETAG), header(reqwest::header::LAST_MODIFIED));
+        let validators = Validators::new(etag.as_deref(), last_modified.as_deref());
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if body.len() + chunk.len() > max {
@@ -292,7 +364,7 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body)
+        Ok(Fetched::Modified { body, validators })
     }
 }
 
@@ -331,6 +403,15 @@ mod tests {
         assert_eq!(check_url("http://idp.example/jwks", false), Err(UrlError::Insecure));
         assert_eq!(check_url("http://localhost.idp.example/jwks", false), Err(UrlError::Insecure));
         assert!(check_url("http://idp.example/jwks", true).is_ok());
+    }
+
+    #[test]
+    fn only_short_visible_ascii_validators_are_kept_to_send_back() {
+        let kept = Validators::new(Some("\"v1\""), Some("Sun, 06 Dec 2026 10:00:00 GMT"));
+        assert_eq!(kept.headers().collect::<Vec<_>>(), [("if-none-match", "\"v1\""), ("if-modified-since", "Sun, 06 Dec 2026 10:00:00 GMT")]);
+        let long = "x".repeat(MAX_VALIDATOR_LEN + 1);
+        assert_eq!(Validators::new(Some(&long), Some("a\u{7}b")), Validators::default());
+        assert_eq!(Validators::new(Some(""), None).headers().count(), 0);
     }
 
     #[test]

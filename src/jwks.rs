@@ -1,7 +1,8 @@
 //! A remote JWK Set: one per URI and settings, shared by every verifier in the process. It holds
 //! the last good keys, asks [`crate::refresh`] what each verification should do, and carries the
 //! decision out: background refreshes and waits go through one shared fetch ([`Flight`]), and a
-//! failed fetch never replaces good keys.
+//! failed fetch never replaces good keys. Refreshes are conditional (`If-None-Match`,
+//! `If-Modified-Since`): a `304` renews the keys held without downloading them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, Weak};
@@ -14,7 +15,8 @@ use tokio::runtime::Handle;
 
 use crate::error::Error;
 use crate::events::{self, Event};
-use crate::fetch::{FetchPolicy, Fetcher};
+use crate::fetch::{FetchPolicy, Fetched, Fetcher, Validators};
+use crate::jitter;
 use crate::flight::{Flight, Landing, lock};
 use crate::keys::KeySet;
 use crate::refresh::{self, Decision, Timing};
@@ -40,6 +42,8 @@ pub struct Stats {
     pub fetches: u64,
     /// Fetches that failed.
     pub failures: u64,
+    /// Fetches answered `304 Not Modified` (successful: the keys held were current).
+    pub not_modified: u64,
     /// Successful fetches whose set of `kid`s differed from the one before.
     pub rotations: u64,
     /// Unknown-`kid` tokens rejected without a fetch because of the cooldown.
@@ -94,6 +98,8 @@ struct Held {
     stale_reported: bool,
     /// A hash of the last JWK Set document imported.
     document: Option<u64>,
+    /// The `ETag`/`Last-Modified` of that document, for conditional refreshes.
+    validators: Validators,
 }
 
 static SHARED: LazyLock<Mutex<HashMap<Identity, Weak<RemoteKeySet>>>> = LazyLock::new(Default::default);
@@ -223,16 +229,22 @@ impl RemoteKeySet {
     }
 
     async fn fetch_once(&self, started: Instant) {
-        let result = match self.fetcher.get(&self.uri).await {
-            Ok(body) => KeySet::from_jwks(&body, &ASYMMETRIC, self.max_keys)
-                .map(|keys| (keys, document_hash(&body)))
+        let held_validators = {
+            let held = lock(&self.held);
+            if held.keys.is_some() { held.validators.clone() } else { Validators::default() }
+        };
+        let result = match self.fetcher.get_conditional(&self.uri, &held_validators).await {
+            Ok(Fetched::Modified { body, validators }) => KeySet::from_jwks(&body, &ASYMMETRIC, self.max_keys)
+                .map(|keys| Some((keys, document_hash(&body), validators)))
                 .map_err(|e| format!("the JWK Set {e}")),
+            Ok(Fetched::NotModified) if held_validators != Validators::default() => Ok(None),
+            Ok(Fetched::NotModified) => Err("HTTP status 304 to an unconditional request".to_owned()),
             Err(e) => Err(e.to_string()),
         };
         let mut held = lock(&self.held);
         let uri = self.uri.to_string();
         match result {
-            Ok((keys, document)) => {
+            Ok(Some((keys, document, validators))) => {
                 let changed = held.document.replace(document).is_some_and(|before| before != document);
                 let kids: Vec<String> = keys.kids().map(str::to_owned).collect();
                 if held.keys.is_some() && kids != held.stats.kids {
@@ -242,14 +254,15 @@ impl RemoteKeySet {
                     events::emit(Event::JwksRotated { uri: uri.clone(), added, removed });
                 }
                 events::emit(Event::JwksFetched { uri, kids: kids.clone(), duration_ms: millis(started.elapsed()), changed });
-                held.stale_reported = false;
                 held.stats.kids = kids;
                 held.stats.skipped = keys.skipped().iter().map(|s| format!("{}: {}", s.kid.as_deref().unwrap_or("(no kid)"), s.reason)).collect();
-                held.stats.last_success = Some(epoch_ms(SystemTime::now()));
                 held.keys = Some(Arc::new(keys));
-                held.policy.fetched_at = Some(Instant::now());
-                held.policy.failures = 0;
-                held.fetched_at_wall = Some(SystemTime::now());
+                held.validators = validators;
+                renew(&mut held);
+            }
+            Ok(None) => {
+                held.stats.not_modified += 1;
+                renew(&mut held);
             }
             Err(cause) => {
                 events::emit(Event::JwksFailed { uri, cause: cause.clone(), keys_held: held.keys.is_some() });
@@ -257,9 +270,21 @@ impl RemoteKeySet {
                 held.stats.last_failure = Some(epoch_ms(SystemTime::now()));
                 held.stats.last_error = Some(cause);
                 held.policy.failures += 1;
+                held.policy.draw = jitter::draw();
             }
         }
     }
+}
+
+/// After a successful fetch (new keys, or a `304` for the ones held): the keys held are as
+/// young as the fetch, any stale episode is over, and the next refresh gets a new draw.
+fn renew(held: &mut Held) {
+    held.stale_reported = false;
+    held.stats.last_success = Some(epoch_ms(SystemTime::now()));
+    held.policy.fetched_at = Some(Instant::now());
+    held.policy.failures = 0;
+    held.policy.draw = jitter::draw();
+    held.fetched_at_wall = Some(SystemTime::now());
 }
 
 fn document_hash(body: &[u8]) -> u64 {

@@ -16,6 +16,7 @@ pub mod expiring;
 pub mod events;
 pub mod fetch;
 pub mod flight;
+pub mod jitter;
 pub mod json;
 pub mod jwks;
 pub mod keys;

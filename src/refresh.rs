@@ -1,6 +1,10 @@
-//! The refresh policy of a remote key set, as a pure function: given what is held, how old it is
-//! and when the last fetch happened, decide what a verification does. No clock, no I/O: `now` is
-//! an argument and [`crate::jwks`] carries the decision out.
+//! The refresh policy of a remote key set (and of discovered metadata), as a pure function: given
+//! what is held, how old it is and when the last fetch happened, decide what a verification does.
+//! No clock, no I/O, no randomness: `now` and the random `draw` are inputs, and [`crate::jwks`]
+//! carries the decision out. The draw spreads instances that started together: each refresh
+//! ahead falls at a random point of the window before `max_age`, and each retry after a failure
+//! waits a random share of the backoff ("full jitter"), so a fleet drifts apart instead of
+//! hitting the identity provider in step.
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +21,7 @@ pub struct Timing {
 }
 
 /// What the policy needs to know about a key set.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct State {
     /// When the keys held were fetched; `None` when none are held.
     pub fetched_at: Option<Instant>,
@@ -27,6 +31,17 @@ pub struct State {
     pub failures: u32,
     /// A fetch is running now.
     pub in_flight: bool,
+    /// A uniform random number in `[0, 1]`, drawn anew when each fetch ends: where in the
+    /// refresh-ahead window the next refresh falls (1: at its start), and what share of the
+    /// backoff the next retry waits (1: all of it).
+    pub draw: f64,
+}
+
+impl Default for State {
+    /// Nothing held, nothing attempted, and a draw of 1: the earliest refresh and the whole backoff.
+    fn default() -> State {
+        State { fetched_at: None, last_attempt: None, failures: 0, in_flight: false, draw: 1.0 }
+    }
 }
 
 /// What a verification does with the key set.
@@ -50,9 +65,20 @@ pub enum Decision {
     Unavailable,
 }
 
-/// Refreshing starts this long before `max_age`: a fifth of it, at most a minute.
-fn refresh_ahead_margin(max_age: Duration) -> Duration {
+/// The refresh-ahead window ends at `max_age` and is this long: a fifth of it, at most a minute.
+fn refresh_ahead_window(max_age: Duration) -> Duration {
     (max_age / 5).min(Duration::from_secs(60))
+}
+
+/// When keys of this age are refreshed ahead: `draw` of the window before `max_age`.
+pub fn refresh_ahead_at(max_age: Duration, draw: f64) -> Duration {
+    max_age.saturating_sub(refresh_ahead_window(max_age).mul_f64(unit(draw)))
+}
+
+/// `draw` held to `[0, 1]` (NaN counts as 1), so no draw can push a refresh past `max_age` or a
+/// retry past the backoff.
+fn unit(draw: f64) -> f64 {
+    if draw.is_nan() { 1.0 } else { draw.clamp(0.0, 1.0) }
 }
 
 /// Time to wait after `failures` consecutive failures: 1 s doubling, capped by the cooldown.
@@ -67,11 +93,15 @@ pub fn decide(state: &State, timing: &Timing, now: Instant, known: bool) -> Deci
     let age = since(state.fetched_at);
     let since_attempt = since(state.last_attempt);
     let may_fetch = |wait: Duration| state.in_flight || since_attempt.is_none_or(|s| s >= wait);
-    let retry_wait = if state.failures == 0 { timing.cooldown } else { backoff(state.failures, timing.cooldown) };
+    let retry_wait = if state.failures == 0 {
+        timing.cooldown
+    } else {
+        backoff(state.failures, timing.cooldown).mul_f64(unit(state.draw))
+    };
 
     match age {
         Some(age) if age < timing.stale_max_age && known => {
-            let due = age + refresh_ahead_margin(timing.max_age) >= timing.max_age;
+            let due = age >= refresh_ahead_at(timing.max_age, state.draw);
             let retry = due && !state.in_flight && may_fetch(retry_wait);
             match (age < timing.max_age, retry) {
                 (true, true) => Decision::RefreshAhead,
@@ -104,7 +134,7 @@ mod tests {
     }
 
     fn held(t0: Instant) -> State {
-        State { fetched_at: Some(t0), last_attempt: Some(t0), failures: 0, in_flight: false }
+        State { fetched_at: Some(t0), last_attempt: Some(t0), ..State::default() }
     }
 
     #[test]
@@ -177,9 +207,44 @@ mod tests {
     #[test]
     fn with_nothing_held_failures_back_off_before_the_next_fetch() {
         let t0 = Instant::now();
-        let down = State { fetched_at: None, last_attempt: Some(t0), failures: 2, in_flight: false };
+        let down = State { last_attempt: Some(t0), failures: 2, ..State::default() };
         assert_eq!(decide(&down, &TIMING, at(t0, 1), false), Decision::Unavailable);
         assert_eq!(decide(&down, &TIMING, at(t0, 2), false), Decision::Fetch);
+    }
+
+    #[test]
+    fn the_refresh_ahead_point_is_the_draw_of_the_window_before_max_age() {
+        let ten_minutes = Duration::from_secs(600);
+        assert_eq!(refresh_ahead_at(ten_minutes, 1.0), Duration::from_secs(540));
+        assert_eq!(refresh_ahead_at(ten_minutes, 0.5), Duration::from_secs(570));
+        assert_eq!(refresh_ahead_at(ten_minutes, 0.0), ten_minutes);
+        let two_seconds = Duration::from_secs(2);
+        assert_eq!(refresh_ahead_at(two_seconds, 1.0), Duration::from_millis(1600), "[0.8, 1.0] × max_age when short");
+        for draw in [-1.0, 2.0, f64::NAN] {
+            let at = refresh_ahead_at(ten_minutes, draw);
+            assert!((Duration::from_secs(540)..=ten_minutes).contains(&at), "{draw}: {at:?}");
+        }
+    }
+
+    #[test]
+    fn each_draw_moves_the_refresh_within_the_window_and_never_past_max_age() {
+        let t0 = Instant::now();
+        let late = State { draw: 0.25, ..held(t0) };
+        assert_eq!(decide(&late, &TIMING, at(t0, 584), true), Decision::Fresh);
+        assert_eq!(decide(&late, &TIMING, at(t0, 585), true), Decision::RefreshAhead);
+        let latest = State { draw: 0.0, ..held(t0) };
+        assert_eq!(decide(&latest, &TIMING, at(t0, 599), true), Decision::Fresh);
+        assert_eq!(decide(&latest, &TIMING, at(t0, 600), true), Decision::ServeStale { retry: true });
+    }
+
+    #[test]
+    fn a_retry_after_failures_waits_the_draw_of_the_backoff() {
+        let t0 = Instant::now();
+        let down = State { last_attempt: Some(t0), failures: 3, draw: 0.5, ..State::default() };
+        assert_eq!(decide(&down, &TIMING, t0 + Duration::from_millis(1999), false), Decision::Unavailable);
+        assert_eq!(decide(&down, &TIMING, t0 + Duration::from_millis(2000), false), Decision::Fetch);
+        let at_once = State { draw: 0.0, ..down };
+        assert_eq!(decide(&at_once, &TIMING, t0, false), Decision::Fetch);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Where a verifier's keys, accepted issuers and allowed algorithms come from: fixed at
-//! construction, or resolved once through discovery (which names the issuer, its JWK Set URI and
-//! its algorithms) and a shared [`RemoteKeySet`].
+//! construction, or resolved from the metadata discovery holds now (which names the issuer, its
+//! JWK Set URI and its algorithms) and a shared [`RemoteKeySet`], resolved again whenever
+//! discovery holds new metadata.
 
-use std::sync::{Arc, OnceLock};
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::Algorithm;
 use reqwest::Url;
@@ -11,7 +13,8 @@ use tokio::runtime::Handle;
 
 use crate::claims::Rules;
 use crate::config::{Config, OptionError, Remote};
-use crate::discovery::{self, Discovery};
+use crate::discovery::{self, Discovery, Metadata};
+use crate::flight::lock;
 use crate::error::Error;
 use crate::jwks::{self, RemoteKeySet};
 use crate::keys::KeySet;
@@ -27,6 +30,7 @@ pub struct Resolved {
 }
 
 /// The keys of a resolved verifier.
+#[derive(Clone)]
 pub enum Keys {
     /// Given as options.
     Local(Arc<KeySet>),
@@ -37,18 +41,47 @@ pub enum Keys {
 /// What a verification gets from the source.
 pub enum Resolution<'a> {
     /// Everything is known.
-    Ready(&'a Resolved),
+    Ready(Current<'a>),
     /// A fetch must finish first.
     Wait,
     /// Reject now.
     Reject(Error),
 }
 
+/// The keys and rules in force now: fixed at construction, or those of the latest metadata.
+pub enum Current<'a> {
+    /// Fixed at construction.
+    Fixed(&'a Resolved),
+    /// Built from the metadata discovery holds now.
+    Discovered(Arc<Resolved>),
+}
+
+impl Deref for Current<'_> {
+    type Target = Resolved;
+
+    fn deref(&self) -> &Resolved {
+        match self {
+            Current::Fixed(resolved) => resolved,
+            Current::Discovered(resolved) => resolved,
+        }
+    }
+}
+
 /// The keys and rules of one verifier, possibly still to be discovered.
 pub struct Source {
-    resolved: OnceLock<Resolved>,
-    pending: Option<Pending>,
+    fixed: Option<Resolved>,
+    discovered: Option<Discovered>,
     runtime: Option<Handle>,
+}
+
+/// A source whose issuer, algorithms or JWK Set URI come from discovery: resolved again whenever
+/// discovery holds new metadata (a changed `jwks_uri` switches the key set).
+struct Discovered {
+    pending: Pending,
+    discovery: Arc<Discovery>,
+    base: Url,
+    /// The metadata last resolved, and what it resolved to.
+    current: Mutex<Option<(Arc<Metadata>, Arc<Resolved>)>>,
 }
 
 /// What is needed to resolve a verifier whose issuer or keys are remote.
@@ -56,7 +89,6 @@ struct Pending {
     rules: Rules,
     algorithms: Arc<[Algorithm]>,
     local_keys: Option<Arc<KeySet>>,
-    discovery: Option<(Arc<Discovery>, Url)>,
     remote: Remote,
     runtime: Handle,
 }
@@ -88,58 +120,49 @@ impl Source {
         let option = if remote.issuer_base_url.is_some() { "issuerBaseURL" } else { "jwksUri" };
         let runtime = runtime.ok_or_else(|| OptionError { option, reason: "needs a Tokio runtime to fetch on".into() })?;
         let fail = |e: String| OptionError { option, reason: e };
-        let discovery = match &remote.issuer_base_url {
-            Some(base) if config.rules.issuers.is_empty() || remote.jwks_uri.is_none() => {
-                let d = Discovery::shared(base.clone(), remote.fetch.clone(), remote.timing, runtime.clone()).map_err(fail)?;
-                Some((d, base.clone()))
+        let pending = Pending { rules: config.rules.clone(), algorithms: Arc::clone(&config.algorithms), local_keys, remote, runtime };
+        let runtime = Some(pending.runtime.clone());
+        match &pending.remote.issuer_base_url {
+            Some(base) if pending.rules.issuers.is_empty() || pending.remote.jwks_uri.is_none() => {
+                let remote = &pending.remote;
+                let discovery = Discovery::shared(base.clone(), remote.fetch.clone(), remote.discovery_timing, pending.runtime.clone())
+                    .map_err(fail)?;
+                let base = base.clone();
+                let discovered = Discovered { pending, discovery, base, current: Mutex::new(None) };
+                Ok(Source { fixed: None, discovered: Some(discovered), runtime })
             }
-            _ => None,
-        };
-        let pending = Pending {
-            rules: config.rules.clone(),
-            algorithms: Arc::clone(&config.algorithms),
-            local_keys,
-            discovery,
-            remote,
-            runtime,
-        };
-        if pending.discovery.is_some() {
-            let runtime = Some(pending.runtime.clone());
-            return Ok(Source { resolved: OnceLock::new(), pending: Some(pending), runtime });
-        }
-        match pending.try_resolve() {
-            Ok(resolved) => Ok(Source::resolved(resolved, Some(pending.runtime))),
-            Err(e) => Err(fail(e.map_or_else(String::new, |e| e.cause().unwrap_or_default().to_owned()))),
+            _ => match pending.resolve_with(None) {
+                Ok(resolved) => Ok(Source::resolved(resolved, runtime)),
+                Err(e) => Err(fail(e.cause().unwrap_or_default().to_owned())),
+            },
         }
     }
 
     fn resolved(resolved: Resolved, runtime: Option<Handle>) -> Source {
-        Source { resolved: OnceLock::from(resolved), pending: None, runtime }
+        Source { fixed: Some(resolved), discovered: None, runtime }
     }
 
-    /// The keys and rules, resolving them when everything they need is at hand.
+    /// The keys and rules in force now, resolving them again when the metadata has changed.
     pub fn resolve(&self) -> Resolution<'_> {
-        if let Some(resolved) = self.resolved.get() {
-            return Resolution::Ready(resolved);
+        if let Some(fixed) = &self.fixed {
+            return Resolution::Ready(Current::Fixed(fixed));
         }
-        let Some(pending) = &self.pending else { return Resolution::Reject(self.unavailable_error()) };
-        match pending.try_resolve() {
-            Ok(resolved) => Resolution::Ready(self.resolved.get_or_init(|| resolved)),
-            Err(Some(e)) => Resolution::Reject(e),
-            Err(None) => Resolution::Wait,
+        match &self.discovered {
+            Some(discovered) => discovered.resolve(),
+            None => Resolution::Reject(unavailable("no key source".into())),
         }
     }
 
-    /// Whether the keys and rules are known (discovery, if any, is done).
+    /// Whether keys and rules have been resolved once (discovery, if any, has answered).
     pub fn is_resolved(&self) -> bool {
-        self.resolved.get().is_some()
+        self.current_keys().is_some()
     }
 
     /// Fetches whatever is missing (the metadata, or the keys), joining a fetch in flight.
     pub async fn refresh(&self) {
-        match (self.resolved.get(), &self.pending) {
-            (Some(Resolved { keys: Keys::Remote(set), .. }), _) => set.refresh().await,
-            (None, Some(Pending { discovery: Some((d, _)), .. })) => d.refresh().await,
+        match (self.current_keys(), &self.discovered) {
+            (Some(Keys::Remote(set)), _) => set.refresh().await,
+            (None, Some(discovered)) => discovered.discovery.refresh().await,
             _ => {}
         }
     }
@@ -154,44 +177,69 @@ impl Source {
 
     /// Why keys cannot be had now, for a verification that will not wait.
     pub fn unavailable_error(&self) -> Error {
-        match (self.resolved.get(), &self.pending) {
-            (Some(Resolved { keys: Keys::Remote(set), .. }), _) => set.unavailable_error(),
-            (None, Some(Pending { discovery: Some((d, _)), .. })) => d.unavailable_error(),
+        match (self.current_keys(), &self.discovered) {
+            (Some(Keys::Remote(set)), _) => set.unavailable_error(),
+            (None, Some(discovered)) => discovered.discovery.unavailable_error(),
             _ => Error::KeysUnavailable { cause: "the keys are being fetched".into() },
+        }
+    }
+
+    /// The keys of the keys and rules resolved last, if any.
+    fn current_keys(&self) -> Option<Keys> {
+        match (&self.fixed, &self.discovered) {
+            (Some(fixed), _) => Some(fixed.keys.clone()),
+            (None, Some(discovered)) => lock(&discovered.current).as_ref().map(|(_, resolved)| resolved.keys.clone()),
+            (None, None) => None,
         }
     }
 
     /// What the remote parts have been doing.
     pub fn stats(&self) -> Stats {
-        let discovery_fetches = match &self.pending {
-            Some(Pending { discovery: Some((d, _)), .. }) => d.fetches(),
-            _ => 0,
-        };
-        let jwks = match self.resolved.get() {
-            Some(Resolved { keys: Keys::Remote(set), .. }) => Some(set.stats()),
+        let discovery_fetches = self.discovered.as_ref().map_or(0, |d| d.discovery.fetches());
+        let jwks = match self.current_keys() {
+            Some(Keys::Remote(set)) => Some(set.stats()),
             _ => None,
         };
         Stats { discovery_fetches, jwks }
     }
 }
 
+impl Discovered {
+    fn resolve(&self) -> Resolution<'_> {
+        let metadata = match self.discovery.lookup() {
+            discovery::Lookup::Ready(metadata) => metadata,
+            discovery::Lookup::Wait => return Resolution::Wait,
+            discovery::Lookup::Reject(e) => return Resolution::Reject(e),
+        };
+        let mut current = lock(&self.current);
+        if let Some((seen, resolved)) = current.as_ref()
+            && Arc::ptr_eq(seen, &metadata)
+        {
+            return Resolution::Ready(Current::Discovered(Arc::clone(resolved)));
+        }
+        match self.pending.resolve_with(Some((&metadata, &self.base))) {
+            Ok(resolved) => {
+                let resolved = Arc::new(resolved);
+                *current = Some((metadata, Arc::clone(&resolved)));
+                Resolution::Ready(Current::Discovered(resolved))
+            }
+            Err(e) => Resolution::Reject(e),
+        }
+    }
+}
+
 impl Pending {
-    /// `Err(None)`: wait for a fetch; `Err(Some(e))`: reject.
-    fn try_resolve(&self) -> Result<Resolved, Option<Error>> {
+    /// The keys and rules, with what the metadata of `base` (when discovered) says.
+    fn resolve_with(&self, discovered: Option<(&Metadata, &Url)>) -> Result<Resolved, Error> {
         let mut rules = self.rules.clone();
         let mut algorithms = Arc::clone(&self.algorithms);
         let mut jwks_uri = self.remote.jwks_uri.clone();
-        if let Some((discovery, base)) = &self.discovery {
-            let metadata = match discovery.lookup() {
-                discovery::Lookup::Ready(metadata) => metadata,
-                discovery::Lookup::Wait => return Err(None),
-                discovery::Lookup::Reject(e) => return Err(Some(e)),
-            };
+        if let Some((metadata, base)) = discovered {
             if !discovery::issuer_matches(&metadata.issuer, &rules.issuers, base) {
-                return Err(Some(unavailable(format!(
+                return Err(unavailable(format!(
                     "the metadata of {base} names the issuer {:?}, which is not the one configured",
                     metadata.issuer
-                ))));
+                )));
             }
             if rules.issuers.is_empty() {
                 rules.issuers = vec![metadata.issuer.clone()];
@@ -199,9 +247,7 @@ impl Pending {
             if let Some(listed) = &metadata.algorithms {
                 algorithms = algorithms.iter().copied().filter(|a| listed.contains(a)).collect();
                 if algorithms.is_empty() {
-                    return Err(Some(unavailable(format!(
-                        "none of the allowed algorithms is in the metadata of {base}"
-                    ))));
+                    return Err(unavailable(format!("none of the allowed algorithms is in the metadata of {base}")));
                 }
             }
             jwks_uri = jwks_uri.or_else(|| Some(metadata.jwks_uri.clone()));
@@ -210,11 +256,10 @@ impl Pending {
             (Some(local), _) => Keys::Local(Arc::clone(local)),
             (None, Some(uri)) => {
                 let r = &self.remote;
-                let set = RemoteKeySet::shared(uri, r.fetch.clone(), r.timing, r.max_keys, self.runtime.clone())
-                    .map_err(|e| Some(unavailable(e)))?;
+                let set = RemoteKeySet::shared(uri, r.fetch.clone(), r.timing, r.max_keys, self.runtime.clone()).map_err(unavailable)?;
                 Keys::Remote(set)
             }
-            (None, None) => return Err(Some(unavailable("no JWK Set URI".into()))),
+            (None, None) => return Err(unavailable("no JWK Set URI".into())),
         };
         Ok(Resolved { rules, algorithms, keys })
     }

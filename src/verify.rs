@@ -15,7 +15,7 @@ use crate::error::{Error, Malformed, Part};
 use crate::jwks;
 use crate::keys::KeySet;
 use crate::signature;
-use crate::source::{self, Keys, Resolution, Resolved, Source};
+use crate::source::{self, Keys, Resolution, Source};
 use crate::token::{self, Alg, Token};
 
 /// Longest signature any supported algorithm produces: RSA with an 8192-bit modulus.
@@ -39,6 +39,22 @@ pub enum Attempt {
     Done(Result<Verified, Error>),
     /// Keys or metadata must be fetched first; [`Verifier::verify_async`] does that.
     NeedsRefresh,
+}
+
+/// What one verification has already waited for: each stage is waited for at most once.
+#[derive(Default)]
+struct Waited {
+    discovery: bool,
+    keys: bool,
+}
+
+impl Waited {
+    /// Records a wait for the keys (once the source is resolved) or for discovery; `false` when
+    /// that stage was already waited for, so the caller must answer instead of waiting again.
+    fn mark(&mut self, resolved: bool) -> bool {
+        let stage = if resolved { &mut self.keys } else { &mut self.discovery };
+        !std::mem::replace(stage, true)
+    }
 }
 
 /// Why a pass stopped early.
@@ -74,50 +90,64 @@ impl Verifier {
     }
 
     /// Verifies `token` at `now` (epoch seconds) without waiting on the network: when keys are
-    /// missing, a fetch starts in the background and the token is rejected as `keys_unavailable`.
+    /// missing, a fetch starts in the background and the token is rejected as `keys_unavailable`
+    /// (decided before the fetch starts, so a fetch that lands at once cannot change the answer).
     pub fn verify(&self, token: &str, now: i64) -> Result<Verified, Error> {
         match self.attempt(token, now) {
             Attempt::Done(result) => result,
             Attempt::NeedsRefresh => {
+                let answer = self.source.unavailable_error();
                 self.source.start_refresh();
-                Err(self.source.unavailable_error())
+                Err(answer)
             }
         }
     }
 
     /// Verifies `token`, waiting for (one shared) fetch of metadata or keys when needed.
     ///
-    /// A token causes at most one key fetch (after discovery, if that was needed first): once the
-    /// keys have been refreshed for it, a `kid` still unknown is answered, not fetched for again.
+    /// A verification waits for at most one discovery and one key fetch, each joined or started,
+    /// and answers once what it waited for has landed: when discovery failed, it is rejected as
+    /// `keys_unavailable` rather than waiting for the next attempt, so no request outlives one
+    /// discovery (two URLs, each within `timeoutDuration`) and one key fetch. Once the keys have
+    /// been refreshed for a token, a `kid` still unknown is answered, not fetched for again.
     pub async fn verify_async(&self, token: &str, now: i64) -> Result<Verified, Error> {
-        let mut keys_refreshed = false;
-        for _ in 0..3 {
-            match self.pass(token, now, keys_refreshed) {
+        let mut waited = Waited::default();
+        loop {
+            match self.pass(token, now, waited.keys) {
                 Ok(verified) => return Ok(verified),
                 Err(Stop::Fail(e)) => return Err(e),
                 Err(Stop::Refresh) => {
-                    keys_refreshed |= self.source.is_resolved();
+                    if !waited.mark(self.source.is_resolved()) {
+                        return Err(self.source.unavailable_error());
+                    }
                     self.source.refresh().await;
                 }
             }
         }
-        Err(self.source.unavailable_error())
     }
 
-    /// Fetches the metadata and keys now (for `verifier.ready()`); fails with the cause.
+    /// Fetches the metadata and keys now (for `verifier.ready()`), waiting for at most one
+    /// discovery and one key fetch as [`Verifier::verify_async`] does; fails with the cause.
     pub async fn ready(&self) -> Result<(), Error> {
-        for _ in 0..3 {
-            match self.source.resolve() {
-                Resolution::Ready(Resolved { keys: Keys::Local(_), .. }) => return Ok(()),
-                Resolution::Ready(Resolved { keys: Keys::Remote(set), .. }) => {
-                    set.refresh().await;
-                    return if set.stats().kids.is_empty() { Err(set.unavailable_error()) } else { Ok(()) };
-                }
+        let mut waited = Waited::default();
+        loop {
+            let keys = match self.source.resolve() {
+                Resolution::Ready(current) => current.keys.clone(),
                 Resolution::Reject(e) => return Err(e),
-                Resolution::Wait => self.source.refresh().await,
-            }
+                Resolution::Wait if !waited.mark(false) => return Err(self.source.unavailable_error()),
+                Resolution::Wait => {
+                    self.source.refresh().await;
+                    continue;
+                }
+            };
+            return match keys {
+                Keys::Local(_) => Ok(()),
+                Keys::Remote(set) => {
+                    set.refresh().await;
+                    if set.stats().kids.is_empty() { Err(set.unavailable_error()) } else { Ok(()) }
+                }
+            };
         }
-        Err(self.source.unavailable_error())
     }
 
     /// What the remote metadata and keys have been doing.

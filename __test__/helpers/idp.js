@@ -3,6 +3,7 @@
  * A real loopback identity provider (discovery + JWKS over HTTP or HTTPS on 127.0.0.1) whose
  * endpoints can be switched to misbehave, with request counters and a request log.
  */
+const crypto = require('node:crypto')
 const http = require('node:http')
 const https = require('node:https')
 const net = require('node:net')
@@ -77,6 +78,8 @@ class Idp {
   #discovery = null
   #behaviour = { discovery: OK, jwks: OK }
   #counts = { discovery: 0, jwks: 0, total: 0 }
+  #notModified = 0
+  #lastModified = new Date().toUTCString()
   #log = []
   #sockets = new Set()
   #timers = new Set()
@@ -161,8 +164,14 @@ class Idp {
     return this.#log.filter((entry) => entry.path === pathOrName).length
   }
 
+  /** How many JWKS requests were answered `304 Not Modified`. */
+  get notModified () {
+    return this.#notModified
+  }
+
   /** Zeroes the counters and empties the request log. */
   resetCounts () {
+    this.#notModified = 0
     this.#counts = { discovery: 0, jwks: 0, total: 0 }
     this.#log = []
   }
@@ -170,6 +179,7 @@ class Idp {
   /** Serves this JWKS from now on: an object (JSON-encoded) or a raw string sent as-is. */
   setJwks (jwksObjectOrRaw) {
     this.#jwks = jwksObjectOrRaw
+    this.#lastModified = new Date().toUTCString()
   }
 
   /** Serves this discovery document from now on (object or raw string); `null` restores the default. */
@@ -264,7 +274,7 @@ class Idp {
     this.#counts.total += 1
     if (!endpoint) return reply(res, 404, { 'content-type': 'application/json' }, '{"error":"not_found"}')
     this.#counts[endpoint] += 1
-    return this.#respond(endpoint, res)
+    return this.#respond(endpoint, res, req)
   }
 
   #take (endpoint) {
@@ -284,10 +294,21 @@ class Idp {
     this.#timers.add(timer)
   }
 
-  #respond (endpoint, res) {
+  /**
+   * The JWKS carries an `ETag` (a digest of its body) and `Last-Modified` (when it was set); a GET
+   * whose `If-None-Match` names the current ETag is answered `304 Not Modified` with no body.
+   */
+  #respond (endpoint, res, req) {
     const behaviour = this.#take(endpoint)
     const body = encode(endpoint === 'jwks' ? this.#jwks : this.discovery)
-    const headers = { 'content-type': 'application/json', ...behaviour.headers }
+    const validators = endpoint === 'jwks'
+      ? { etag: `"${crypto.createHash('sha256').update(body).digest('base64url')}"`, 'last-modified': this.#lastModified }
+      : {}
+    const headers = { 'content-type': 'application/json', ...validators, ...behaviour.headers }
+    if (behaviour.mode === 'ok' && validators.etag && req?.headers['if-none-match'] === validators.etag) {
+      this.#notModified += 1
+      return reply(res, 304, validators, '')
+    }
     switch (behaviour.mode) {
       case 'status': {
         const location = behaviour.location ? { location: behaviour.location } : {}
