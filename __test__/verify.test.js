@@ -73,6 +73,14 @@ describe('accepts', () => {
     assert.ok(verifier.verifySync(h.sign(claims(), { ...rsa, header: { typ: 'application/at+jwt' } })))
   })
 
+  test('claims outside ASCII (Latin-1, other scripts, emoji, escapes) exactly as signed, on both paths', async () => {
+    const payload = claims({ name: 'Zoë Ångström', city: '東京', mood: '🙂', quote: 'a "b" \\ c\u0001', nick: 'ÿ' })
+    const token = h.sign(payload, rsa)
+    assert.deepEqual(rsaVerifier.verifySync(token).payload, payload)
+    assert.deepEqual((await rsaVerifier.verify(token)).payload, payload)
+    assert.deepEqual(rsaVerifier.verifySync(token).payload, payload, 'a cache hit too')
+  })
+
   test('many concurrent async verifications, each with its own result', async () => {
     const tokens = Array.from({ length: 200 }, (_, i) => h.sign(claims({ sub: `user-${i}` }), rsa))
     const results = await Promise.all(tokens.map((t) => rsaVerifier.verify(t)))
@@ -195,6 +203,25 @@ describe('rejects with invalid_token', () => {
   test('a token longer than maxTokenLength, before decoding it', () => {
     const verifier = createVerifier({ ...base, maxTokenLength: 512, jwks: h.jwks(rsa) })
     return rejects(verifier, h.sign(claims(), rsa), invalid('token_too_large', 'the token is longer than 512 bytes'))
+  })
+
+  test('a token past the default 16 KiB limit when maxTokenLength allows it, on both paths', async () => {
+    const verifier = createVerifier({ ...base, maxTokenLength: 65536, jwks: h.jwks(rsa) })
+    const token = h.sign(claims({ padding: 'x'.repeat(20000) }), rsa)
+    assert.ok(token.length > 16384)
+    assert.equal(verifier.verifySync(token).token, token)
+    assert.equal((await verifier.verify(token)).payload.padding.length, 20000)
+  })
+
+  test('a valid token followed by characters outside ASCII, however long (never read as the token alone)', async () => {
+    const token = h.sign(claims(), rsa)
+    const pad = 'x'.repeat(16384 - token.length - 1)
+    const verifier = createVerifier({ ...base, maxTokenLength: 65536, jwks: h.jwks(rsa) })
+    const refused = (err) => err instanceof InvalidTokenError && ['token_malformed', 'signature_invalid'].includes(err.kind)
+    for (const tail of ['é', '€', '🙂', `${pad}€`, `${pad}x€`, `${pad}🙂🙂`]) {
+      assert.throws(() => verifier.verifySync(token + tail), refused)
+      await assert.rejects(verifier.verify(token + tail), refused)
+    }
   })
 
   test('an unknown crit extension', () =>

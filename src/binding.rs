@@ -2,11 +2,12 @@
 //! [`crate::Options`], runs the core, and hands each outcome back as one JSON string that JS parses
 //! with `JSON.parse` (cheaper than building the object through napi). Expected failures are values
 //! in that string; only misuse throws. No panic crosses into Node. One file a JS class or concern:
-//! [`options`] (the options object), [`transport`] (fetching through Node's `http.Agent`),
+//! [`options`] (the options object), [`text`] (token and outcome strings), [`transport`] (fetching through Node's `http.Agent`),
 //! [`verifier`] (`NativeVerifier` and its outcomes), [`dpop`] (`NativeDpop`).
 
 mod dpop;
 mod options;
+mod text;
 mod transport;
 mod verifier;
 

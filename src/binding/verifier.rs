@@ -2,6 +2,7 @@
 //! verifications, the batch task for the libuv threadpool, and each outcome as one JSON text.
 
 use std::future::Future;
+use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::options::NativeOptions;
+use super::text::{Text, TokenText, text};
 use super::transport::{NodeRequest, NodeResponse, NodeTransport};
 use crate::error::Error;
 use crate::fetch::CustomTransport;
@@ -39,16 +41,16 @@ impl NativeVerifier {
     }
 
     /// Verifies one token on the calling thread; `now_ms` is epoch milliseconds.
-    #[napi(catch_unwind)]
-    pub fn verify_sync(&self, token: String, now_ms: f64) -> String {
-        outcome_json(&self.inner.verify(&token, epoch_seconds(now_ms)))
+    #[napi(catch_unwind, ts_args_type = "token: string, nowMs: number", ts_return_type = "string")]
+    pub fn verify_sync(&self, token: TokenText, now_ms: f64) -> Text {
+        text(outcome_json(&self.inner.verify(&token.0, epoch_seconds(now_ms))))
     }
 
     /// Verifies one token, waiting for keys to be fetched when needed; resolves to its outcome.
-    #[napi(ts_return_type = "Promise<string>")]
-    pub async fn verify_async(&self, token: String, now_ms: f64) -> String {
+    #[napi(ts_args_type = "token: string, nowMs: number", ts_return_type = "Promise<string>")]
+    pub async fn verify_async(&self, token: TokenText, now_ms: f64) -> Text {
         let verifier = Arc::clone(&self.inner);
-        guarded(async move { outcome_json(&verifier.verify_async(&token, epoch_seconds(now_ms)).await) }).await
+        text(guarded(async move { outcome_json(&verifier.verify_async(&token.0, epoch_seconds(now_ms)).await) }).await)
     }
 
     /// Fetches the metadata and keys now; resolves to `{"ok":true}` or an error outcome.
@@ -72,8 +74,9 @@ impl NativeVerifier {
 
     /// Verifies tokens back to back on a libuv worker; resolves to their outcomes, each JSON text,
     /// joined by [`RECORD_SEPARATOR`] (so JS keeps each outcome's text for its token cache).
-    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn verify_batch(&self, tokens: Vec<String>, now_ms: f64) -> AsyncTask<VerifyBatch> {
+    #[napi(catch_unwind, ts_args_type = "tokens: Array<string>, nowMs: number", ts_return_type = "Promise<string>")]
+    pub fn verify_batch(&self, tokens: Vec<TokenText>, now_ms: f64) -> AsyncTask<VerifyBatch> {
+        let tokens = tokens.into_iter().map(|t| t.0).collect();
         AsyncTask::new(VerifyBatch { verifier: Arc::clone(&self.inner), tokens, now: epoch_seconds(now_ms) })
     }
 }
@@ -92,7 +95,7 @@ pub struct VerifyBatch {
 
 impl Task for VerifyBatch {
     type Output = String;
-    type JsValue = String;
+    type JsValue = Text;
 
     fn compute(&mut self) -> Result<String> {
         catch_unwind(AssertUnwindSafe(|| {
@@ -109,8 +112,8 @@ impl Task for VerifyBatch {
         .map_err(|_| napi::Error::new(Status::GenericFailure, "bearer-rs: internal error during verification"))
     }
 
-    fn resolve(&mut self, _: Env, output: String) -> Result<String> {
-        Ok(output)
+    fn resolve(&mut self, _: Env, output: String) -> Result<Text> {
+        Ok(text(output))
     }
 }
 
@@ -133,22 +136,19 @@ pub(super) fn epoch_seconds(now_ms: f64) -> i64 {
 /// object) or `{"error":{"kind":…,"message":…,…}}`.
 ///
 /// The payload and header are spliced in as the exact JSON text that was signed: the core has
-/// already parsed both as strict JSON objects, so `JSON.parse` reads the same members.
+/// already parsed both as strict JSON objects (so they are UTF-8), and `JSON.parse` reads the
+/// same members.
 fn outcome_json(result: &std::result::Result<Verified, Error>) -> String {
     match result {
         Ok(v) => {
             let (from, until) = v.window;
-            let mut out = String::with_capacity(v.payload_json.len() + v.header_json.len() + 48);
-            out.push('[');
-            out.push_str(&from.to_string());
-            out.push(',');
-            out.push_str(&until.to_string());
-            out.push(',');
-            out.push_str(&String::from_utf8_lossy(&v.header_json));
-            out.push(',');
-            out.push_str(&String::from_utf8_lossy(&v.payload_json));
-            out.push(']');
-            out
+            let mut out = Vec::with_capacity(v.payload_json.len() + v.header_json.len() + 48);
+            let _ = write!(out, "[{from},{until},");
+            out.extend_from_slice(&v.header_json);
+            out.push(b',');
+            out.extend_from_slice(&v.payload_json);
+            out.push(b']');
+            String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
         }
         Err(e) => serde_json::json!({ "error": failure(e) }).to_string(),
     }
