@@ -161,8 +161,7 @@ mod tests {
     use super::*;
 
     fn seg(json: &str) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+        crate::base64url::encode(json)
     }
 
     fn token(header: &str) -> String {

@@ -5,7 +5,7 @@ mod common;
 use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::KeyPair;
-use base64::Engine;
+
 use bearer_rs::keys::{KeyError, KeySet, Unusable};
 use bearer_rs::signature::ASYMMETRIC;
 use bearer_rs::{Error, Options};
@@ -158,7 +158,7 @@ fn pem(der: &[u8]) -> String {
 }
 
 fn pem_labelled(label: &str, der: &[u8]) -> String {
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let body = base64_simd::STANDARD.encode_to_string(der);
     let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
     format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
 }

@@ -79,7 +79,7 @@ impl Nonces {
         let mut bytes = Vec::with_capacity(NONCE_BYTES);
         bytes.extend_from_slice(&window.to_be_bytes());
         bytes.extend_from_slice(tag.as_ref());
-        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+        crate::base64url::encode(bytes)
     }
 }
 

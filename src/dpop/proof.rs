@@ -107,7 +107,7 @@ pub fn thumbprint(jwk: &Map<String, Json>) -> Option<String> {
 
 /// base64url(SHA-256(`bytes`)): a thumbprint, or the `ath` of an access token.
 pub fn sha256_b64(bytes: &[u8]) -> String {
-    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, digest(&SHA256, bytes))
+    crate::base64url::encode(digest(&SHA256, bytes))
 }
 
 /// The claims of a proof, as read from its strict JSON claims set.

@@ -6,8 +6,6 @@ use std::sync::OnceLock;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{self as sig, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bearer_rs::{Options, Verifier};
 use serde_json::{Value, json};
 
@@ -17,7 +15,7 @@ pub const AUDIENCE: &str = "https://api.example.test";
 pub const NOW: i64 = 1_750_000_000;
 
 pub fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    bearer_rs::base64url::encode(bytes)
 }
 
 #[allow(clippy::large_enum_variant)]
@@ -113,7 +111,7 @@ impl TestKey {
             Signer::Ed(pair) => pair.public_key().as_der().unwrap(),
             Signer::Hmac(_) => panic!("an HMAC key has no PEM form"),
         };
-        let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        let body = base64_simd::STANDARD.encode_to_string(der.as_ref());
         format!("-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n")
     }
 
