@@ -118,7 +118,8 @@ export interface VerifierOptions {
   currentDate?: Date | number | (() => number)
   /**
    * The verified-token cache: a repeated token is answered without verifying it again while its
-   * time claims still pass. Default `{ maxEntries: 1000, maxBytes: 4194304 }`; `false` turns it off.
+   * time claims still pass. Default `{ maxBytes: 4194304 }` (about 2,200 entries of ~900-byte tokens),
+   * and `maxEntries` then `maxBytes / 256`; `false` turns it off.
    * Nested objects and arrays of a cached payload are shared between requests and frozen.
    */
   tokenCache?: false | { maxEntries?: number, maxBytes?: number }

@@ -82,15 +82,44 @@ test('a first verification\'s result is the caller\'s own; hits share only froze
   assert.equal(third.payload.roles, second.payload.roles)
 })
 
-test('is bounded in entries and bytes, evicting the oldest', () => {
-  const { verifier } = withClock({ tokenCache: { maxEntries: 3, maxBytes: 1_000_000 } })
-  const tokens = Array.from({ length: 5 }, (_, i) => h.sign(claims({ sub: `user-${i}` }), rsa))
+test('is bounded in entries and bytes, dropping the oldest first', () => {
+  const { verifier } = withClock({ tokenCache: { maxEntries: 4, maxBytes: 1_000_000 } })
+  const tokens = Array.from({ length: 6 }, (_, i) => h.sign(claims({ sub: `user-${i}` }), rsa))
   tokens.forEach((t) => verifier.verifySync(t))
-  assert.deepEqual({ size: verifier.stats().tokenCache.size, evictions: verifier.stats().tokenCache.evictions }, { size: 3, evictions: 2 })
-  const small = withClock({ tokenCache: { maxEntries: 100, maxBytes: 4000 } }).verifier
-  tokens.forEach((t) => small.verifySync(t))
-  assert.ok(small.stats().tokenCache.bytes <= 4000)
-  assert.ok(small.stats().tokenCache.size < 5)
+  const { size, evictions } = verifier.stats().tokenCache
+  assert.deepEqual({ size, evictions }, { size: 4, evictions: 2 })
+  const hits = () => verifier.stats().tokenCache.hits
+  verifier.verifySync(tokens[5])
+  assert.equal(hits(), 1, 'the newest is held')
+  verifier.verifySync(tokens[0])
+  assert.equal(hits(), 1, 'the oldest was dropped')
+  for (const maxEntries of [1, 2, 3]) {
+    const tiny = withClock({ tokenCache: { maxEntries, maxBytes: 1_000_000 } }).verifier
+    tokens.forEach((t) => {
+      tiny.verifySync(t)
+      assert.ok(tiny.stats().tokenCache.size <= maxEntries, `maxEntries ${maxEntries}`)
+    })
+    tiny.verifySync(tokens[5])
+    assert.equal(tiny.stats().tokenCache.hits, 1, `maxEntries ${maxEntries}: the newest is held`)
+  }
+  for (const maxBytes of [4000, 7000, 20000]) {
+    const small = withClock({ tokenCache: { maxEntries: 100, maxBytes } }).verifier
+    tokens.forEach((t) => {
+      small.verifySync(t)
+      assert.ok(small.stats().tokenCache.bytes <= maxBytes, `maxBytes ${maxBytes}`)
+    })
+  }
+})
+
+test('a hit keeps its token in the cache while newer tokens push older ones out', () => {
+  const { verifier } = withClock({ tokenCache: { maxEntries: 4, maxBytes: 1_000_000 } })
+  const hot = h.sign(claims({ sub: 'hot' }), rsa)
+  verifier.verifySync(hot)
+  for (let i = 0; i < 20; i++) {
+    verifier.verifySync(h.sign(claims({ sub: `cold-${i}` }), rsa))
+    verifier.verifySync(hot)
+  }
+  assert.equal(verifier.stats().tokenCache.hits, 20)
 })
 
 test('tokenCache: false verifies every time', () => {

@@ -4,12 +4,18 @@
  * valid. The time rules stay in Rust: each verification hands back the window of whole seconds
  * `[from, until)` in which the token's `exp`, `nbf`, `iat` and `maxTokenAge` checks pass, and a hit
  * only compares `now` with it, so a hit never outlives `exp`. Entries of remote keys are dropped
- * when the key set changes. Bounded in entries and in bytes; the oldest entries go first.
+ * when the key set changes. Bounded in entries and in bytes.
  *
  * Entries are keyed by a small integer folded from the token's last characters (its signature, which
  * no two tokens share by chance): a Map finds integer keys without hashing a string, which halves
  * the cost of a lookup. A key names at most one entry and is confirmed by comparing the whole token,
  * so two tokens that fold to the same key only take turns in the cache.
+ *
+ * Two generations bound it, as quick-lru does: new entries go into the young Map; when it holds half
+ * the bounds it becomes the old one and the previous old generation is dropped whole; a hit in the
+ * old generation moves up. Evicting one entry at a time from the front of a Map costs more than
+ * inserting (V8 skips the deleted slots to find the oldest), so a full cache made every miss pay
+ * twice; now eviction is one reference dropped per half-cache of misses.
  *
  * An entry keeps the verification's outcome as JSON text, so caching a token costs almost nothing;
  * its first hit parses it once. A hit returns fresh top-level `payload` and `header` objects; their
@@ -19,12 +25,28 @@
 /** How many trailing characters make the key: 6 base64url characters carry 36 bits. */
 const KEY_CHARACTERS = 6
 
-/** Default bounds: about 1,000 typical access tokens. */
-const DEFAULTS = Object.freeze({ maxEntries: 1000, maxBytes: 4 * 1024 * 1024 })
+/** The default bound in bytes: about 2,200 entries of ~900-byte access tokens. */
+const MAX_BYTES = 4 * 1024 * 1024
+
+/**
+ * Bytes counted for an entry besides its strings (the entry object, the Map slot); a token is
+ * counted one byte a character (a verified token is ASCII, which V8 keeps one byte a character),
+ * the outcome text two (it may hold any character).
+ */
+const ENTRY_BYTES = 96
+
+/** Without `maxEntries`, the bound in entries follows `maxBytes`: entries of 256 bytes fill it. */
+const BYTES_PER_ENTRY_AT_MOST = 256
+
+/** One generation: its entries and their bytes. */
+class Generation {
+  entries = new Map()
+  bytes = 0
+}
 
 class TokenCache {
-  #entries = new Map()
-  #bytes = 0
+  #young = new Generation()
+  #old = new Generation()
   #maxEntries
   #maxBytes
   #hits = 0
@@ -32,8 +54,8 @@ class TokenCache {
   #evictions = 0
 
   /** @param {{ maxEntries?: number, maxBytes?: number }} [bounds] */
-  constructor ({ maxEntries = DEFAULTS.maxEntries, maxBytes = DEFAULTS.maxBytes } = {}) {
-    for (const [name, value] of [['maxEntries', maxEntries], ['maxBytes', maxBytes]]) {
+  constructor ({ maxBytes = MAX_BYTES, maxEntries = Math.max(1, Math.floor(maxBytes / BYTES_PER_ENTRY_AT_MOST)) } = {}) {
+    for (const [name, value] of [['maxBytes', maxBytes], ['maxEntries', maxEntries]]) {
       if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`'tokenCache.${name}' must be a whole number, at least 1`)
     }
     this.#maxEntries = maxEntries
@@ -48,13 +70,20 @@ class TokenCache {
    */
   get (token, now, generation) {
     const key = keyOf(token)
-    const entry = this.#entries.get(key)
+    let entry = this.#young.entries.get(key)
+    if (entry === undefined) {
+      entry = this.#old.entries.get(key)
+      if (entry !== undefined && entry.token === token) {
+        remove(this.#old, key, entry)
+        this.#add(key, entry)
+      }
+    }
     if (entry === undefined || entry.token !== token) {
       this.#misses++
       return undefined
     }
     if (now < entry.from || now >= entry.until || entry.generation !== generation) {
-      this.#remove(key, entry)
+      remove(this.#young, key, entry)
       this.#misses++
       return undefined
     }
@@ -73,24 +102,20 @@ class TokenCache {
    */
   set (token, text, from, until, generation) {
     const key = keyOf(token)
-    const previous = this.#entries.get(key)
-    if (previous !== undefined) this.#remove(key, previous)
-    const bytes = 2 * (token.length + text.length)
+    const bytes = token.length + 2 * text.length + ENTRY_BYTES
     if (bytes > this.#maxBytes) return
-    this.#entries.set(key, { token, text, result: undefined, from, until, generation, bytes })
-    this.#bytes += bytes
-    while (this.#entries.size > this.#maxEntries || this.#bytes > this.#maxBytes) {
-      const [oldestKey, oldest] = this.#entries.entries().next().value
-      this.#remove(oldestKey, oldest)
-      this.#evictions++
-    }
+    const old = this.#old.entries.get(key)
+    if (old !== undefined) remove(this.#old, key, old)
+    const young = this.#young.entries.get(key)
+    if (young !== undefined) remove(this.#young, key, young)
+    this.#add(key, { token, text, result: undefined, from, until, generation, bytes })
   }
 
   /** `{ size, bytes, hits, misses, evictions, maxEntries, maxBytes }`. */
   stats () {
     return {
-      size: this.#entries.size,
-      bytes: this.#bytes,
+      size: this.#young.entries.size + this.#old.entries.size,
+      bytes: this.#young.bytes + this.#old.bytes,
       hits: this.#hits,
       misses: this.#misses,
       evictions: this.#evictions,
@@ -99,10 +124,33 @@ class TokenCache {
     }
   }
 
-  #remove (key, entry) {
-    this.#entries.delete(key)
-    this.#bytes -= entry.bytes
+  /**
+   * Puts `entry` in the young generation, which first becomes the old one (the old one dropped
+   * whole) when it would hold more than half of either bound; so both together stay within the
+   * bounds (an entry over half of `maxBytes` may leave room for nothing else: then the old goes too).
+   */
+  #add (key, entry) {
+    if (2 * (this.#young.entries.size + 1) > this.#maxEntries || 2 * (this.#young.bytes + entry.bytes) > this.#maxBytes) {
+      this.#dropOld()
+      this.#old = this.#young
+      this.#young = new Generation()
+    }
+    this.#young.entries.set(key, entry)
+    this.#young.bytes += entry.bytes
+    if (this.#young.entries.size + this.#old.entries.size > this.#maxEntries || this.#young.bytes + this.#old.bytes > this.#maxBytes) {
+      this.#dropOld()
+    }
   }
+
+  #dropOld () {
+    this.#evictions += this.#old.entries.size
+    this.#old = new Generation()
+  }
+}
+
+function remove (generation, key, entry) {
+  generation.entries.delete(key)
+  generation.bytes -= entry.bytes
 }
 
 /** The map key of `token`: its last characters folded into a 32-bit integer. */
@@ -131,4 +179,4 @@ function freezeInside (value) {
   }
 }
 
-module.exports = { TokenCache, DEFAULTS }
+module.exports = { TokenCache }
