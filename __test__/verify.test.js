@@ -263,3 +263,8 @@ describe('currentDate', () => {
     h.assertThrowsFailure(() => earlier.verifySync(token), invalid('token_issued_in_future'))
   })
 })
+
+test('async batches are as many as libuv reads UV_THREADPOOL_SIZE to be (unset 4, not a positive number 1, at most 1024)', () => {
+  const { threadpoolSize } = require('../lib/verifier')
+  assert.deepEqual([undefined, '4', '2', '16', '0', 'x', '-1', '5000'].map(threadpoolSize), [4, 4, 2, 16, 1, 1, 1, 1024])
+})
